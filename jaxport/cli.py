@@ -1,0 +1,219 @@
+"""``jaxport``: list the catalog, run an example, compare it against its reference, benchmark it.
+
+Bad input (an unknown example, a bad flag value, an unreadable file) is one line on stderr and exit
+code 2; a diverged run is one line and exit code 1; a failed comparison exits 1.
+"""
+
+import argparse
+import dataclasses
+import json
+import math
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from jaxport._config import enable_x64
+from jaxport.errors import JaxportError, UsageError
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one line, exit 2, no usage dump
+        raise UsageError(f"{message} (see `{self.prog} --help`)")
+
+
+def _positive_int(s: str) -> int:
+    try:
+        v = int(s)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {s!r}") from None
+    if v <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {s!r}")
+    return v
+
+
+def _seed(s: str) -> int:
+    try:
+        v = int(s)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {s!r}") from None
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {s!r}")
+    return v
+
+
+def _lr(s: str) -> float:
+    try:
+        v = float(s)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {s!r}") from None
+    if not (math.isfinite(v) and v > 0):
+        raise argparse.ArgumentTypeError(f"expected a positive finite number, got {s!r}")
+    return v
+
+
+def _add_settings(p: argparse.ArgumentParser, *, dtype_choices: Sequence[str], dtype_help: str) -> None:
+    init = p.add_mutually_exclusive_group()
+    init.add_argument("--seed", type=_seed, help="draw initial values from numpy.random.default_rng(SEED) (default 0)")
+    init.add_argument("--init", metavar="PATH", help="initial values from a .json (name -> number or nested list) or .npz")
+    p.add_argument("--steps", type=_positive_int, help="override the seed's number of steps")
+    p.add_argument("--lr", type=_lr, help="override the seed's learning rate")
+    p.add_argument("--dtype", choices=dtype_choices, help=dtype_help)
+    p.add_argument("--device", choices=("cpu", "gpu"), default="cpu", help="where both frameworks run (default cpu)")
+    p.add_argument("--json", action="store_true", help="print one JSON document instead of text")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="jaxport", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    p = sub.add_parser("list", help="the catalog E01–E29 and what is implemented")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_list)
+
+    p = sub.add_parser("run", help="train one example and print the seed's lines")
+    p.add_argument("example", help="an id (E03, e03) or a name (polynomial_autograd)")
+    p.add_argument("--framework", choices=("jax", "torch", "numpy", "reference"), default="jax",
+                   help="the JAX port (default), or the reference: torch (NumPy for E01); 'reference' names either")
+    _add_settings(p, dtype_choices=("float32", "float64"), dtype_help="default: the seed's")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("compare", help="run JAX and the reference, check every parity regime")
+    p.add_argument("example", nargs="?", help="an id or a name; or --all")
+    p.add_argument("--all", action="store_true", help="every implemented example")
+    _add_settings(p, dtype_choices=("float32", "float64", "both"), dtype_help="default: both with --all, else the seed's")
+    p.add_argument("--plot", metavar="PNG", help="write the two loss curves and |Δloss| (log axis) to this PNG")
+    p.set_defaults(func=cmd_compare)
+
+    p = sub.add_parser("bench", help="steady-state training-loop time, JAX vs the reference")
+    p.add_argument("example", nargs="?")
+    p.add_argument("--all", action="store_true")
+    p.add_argument("--repeats", type=_positive_int, default=5, help="timed repeats after warm-up (median)")
+    p.add_argument("--device", choices=("cpu", "gpu"), default="cpu")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_bench)
+    return parser
+
+
+def _examples(args):
+    from jaxport import catalog
+
+    if args.all and args.example:
+        raise UsageError("give an example or --all, not both")
+    if args.all:
+        return catalog.implemented()
+    if not args.example:
+        raise UsageError("name an example (e.g. E03) or pass --all")
+    return [catalog.load(args.example)]
+
+
+def _init(example, args):
+    from jaxport import params
+
+    if args.init:
+        return params.load(args.init, example.param_shapes)
+    if args.seed is None and example.default_init is not None:
+        return params.validate(example.default_init, example.param_shapes, source=f"{example.id} default init")
+    return params.draw(example.param_shapes, 0 if args.seed is None else args.seed)
+
+
+def _say(args):
+    return (lambda line: print(line, file=sys.stderr)) if args.json else print
+
+
+def cmd_list(args) -> int:
+    from jaxport import catalog
+
+    rows = [dict(id=e.id, name=e.name, seed=e.seed, section=e.section, idiom=e.idiom,
+                 implemented=catalog.is_implemented(e)) for e in catalog.CATALOG]
+    if args.json:
+        print(json.dumps(rows, indent=1))
+        return 0
+    for r in rows:
+        print(f"{r['id']}  {'✓' if r['implemented'] else '·'}  {r['name']:<28} {r['section']}")
+    print(f"\n{sum(r['implemented'] for r in rows)} of {len(rows)} implemented (✓)")
+    return 0
+
+
+def cmd_run(args) -> int:
+    from jaxport import harness, params, training
+
+    (example,) = _examples(argparse.Namespace(all=False, example=args.example))
+    init = _init(example, args)
+    cfg = dataclasses.replace(example.config, **{k: v for k, v in
+                              dict(steps=args.steps, lr=args.lr, dtype=args.dtype).items() if v is not None})
+    p0 = params.cast(init, cfg.dtype)
+    report = None if args.json else print
+    if args.framework == "jax":
+        result = training.train(example, p0, cfg, device=args.device, report=report)
+        framework, final, losses, seconds = "jax", result.params, result.losses, result.seconds
+    else:
+        ref_mod = harness.reference_module(example)
+        if args.framework not in ("reference", ref_mod.FRAMEWORK):
+            raise UsageError(f"--framework {args.framework}: {example.label}'s reference is {ref_mod.FRAMEWORK}")
+        run = ref_mod.train(p0, example.make_data(cfg), cfg, device=args.device, report=report)
+        framework, final, losses, seconds = ref_mod.FRAMEWORK, run.params, run.losses, run.seconds
+    if args.json:
+        print(json.dumps({
+            "example": example.id, "framework": framework, "dtype": cfg.dtype, "device": args.device,
+            "steps": cfg.steps, "final_loss": float(losses[-1]), "params": params.to_jsonable(final),
+            "history": [[i, float(v)] for i, v in enumerate(losses)],
+        }))
+    print(f"{example.label}: {cfg.steps} steps in {seconds:.2f} s ({framework}, {cfg.dtype}, {args.device})", file=sys.stderr)
+    return 0
+
+
+def cmd_compare(args) -> int:
+    from jaxport import harness, report
+
+    results = []
+    for example in _examples(args):
+        init = _init(example, args)
+        if args.dtype is None:  # --all: both dtypes; one example: the seed's own
+            dtypes = ("float32", "float64") if args.all else (example.config.dtype,)
+        else:
+            dtypes = ("float32", "float64") if args.dtype == "both" else (args.dtype,)
+        for dtype in dtypes:
+            c = harness.compare(example, init, dtype=dtype, device=args.device, steps=args.steps, lr=args.lr)
+            results.append(c)
+            if not args.json:
+                print(report.table(c), flush=True)
+    if args.plot:
+        for path in report.plot(results, Path(args.plot)):
+            print(f"wrote {path}", file=sys.stderr)
+    passed = all(c.passed for c in results)
+    if args.json:
+        docs = [c.as_dict() for c in results]
+        print(json.dumps(docs if args.all or len(docs) > 1 else docs[0], indent=1))
+    else:
+        n_fail = sum(not c.passed for c in results)
+        print(f"{len(results) - n_fail} passed, {n_fail} failed")
+    return 0 if passed else 1
+
+
+def cmd_bench(args) -> int:
+    from jaxport import bench
+
+    rows = []
+    for example in _examples(args):
+        row = bench.bench(example, device=args.device, repeats=args.repeats)
+        rows.append(row)
+        if not args.json:
+            print(bench.format_row(row), flush=True)
+    if args.json:
+        print(json.dumps(rows if args.all else rows[0], indent=1))
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``jaxport`` command; returns the exit code."""
+    enable_x64()  # before any array exists: float32 and float64 runs share one process
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        return args.func(args)
+    except JaxportError as e:
+        print(f"jaxport: error: {e}", file=sys.stderr)
+        return e.exit_code
+    except KeyboardInterrupt:
+        print("jaxport: interrupted", file=sys.stderr)
+        return 130

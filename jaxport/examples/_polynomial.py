@@ -1,0 +1,30 @@
+"""What E01–E04 share: the seed's data, its four scalar parameters, and its settings' shape."""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from jaxport.data import sine_data
+
+# The seeds' parameters, in the order they draw them: y = a + b x + c x^2 + d x^3.
+SHAPES: dict[str, tuple[int, ...]] = {"a": (), "b": (), "c": (), "d": ()}
+
+
+@dataclass(frozen=True)
+class PolynomialConfig:
+    """Settings of the polynomial ladder; each module's instance carries its seed's values."""
+
+    steps: int = 2000  # seed: `for t in range(2000)`
+    lr: float = 1e-6  # seed: `learning_rate = 1e-6`
+    dtype: str = "float32"  # seed: `dtype = torch.float`
+    print_every: int = 100  # seed: `if t % 100 == 99: print(...)`
+
+
+def make_data(cfg: PolynomialConfig) -> dict[str, np.ndarray]:
+    """``x = linspace(-pi, pi, 2000)``, ``y = sin(x)`` in ``cfg.dtype``, the same bits for both frameworks."""
+    return sine_data(cfg.dtype)
+
+
+def scalar(v) -> float:
+    """A 0-d value as a Python float, as torch's ``.item()`` gives it."""
+    return float(np.asarray(v))

@@ -1,0 +1,86 @@
+"""E04 reference: the seed's custom autograd Function (Legendre P3), as written.
+
+Changes from the seed: initial values (default: the seed's 0, -1, 0, 0.3) and data come in as
+arguments; ``dtype`` and ``device`` come from the run's settings; a Recorder keeps the trajectory.
+"""
+
+from collections.abc import Callable, Mapping
+
+import numpy as np
+import torch
+
+from jaxport.examples._polynomial import PolynomialConfig
+from jaxport.reference import Recorder, torch_device, torch_dtype
+from jaxport.spec import RefRun
+
+FRAMEWORK = "torch"
+
+
+class LegendrePolynomial3(torch.autograd.Function):
+    """P3(t) = 0.5 (5 t^3 - 3 t) with a hand-written backward."""
+
+    @staticmethod
+    def forward(ctx, input):
+        ctx.save_for_backward(input)
+        return 0.5 * (5 * input**3 - 3 * input)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (input,) = ctx.saved_tensors
+        return grad_output * 1.5 * (5 * input**2 - 1)
+
+
+def train(
+    params: Mapping[str, np.ndarray],
+    data: Mapping[str, np.ndarray],
+    cfg: PolynomialConfig,
+    *,
+    device: str = "cpu",
+    record: bool = False,
+    report: Callable[[str], None] | None = None,
+) -> RefRun:
+    rec = Recorder("E04 legendre_custom_function", FRAMEWORK, record, report)
+    dtype = torch_dtype(cfg.dtype)
+    device = torch_device(device)
+
+    x = torch.tensor(data["x"], device=device, dtype=dtype)
+    y = torch.tensor(data["y"], device=device, dtype=dtype)
+
+    # Weights (seed: torch.full((), 0.0 / -1.0 / 0.0 / 0.3, ..., requires_grad=True))
+    a, b, c, d = (torch.tensor(params[k], device=device, dtype=dtype, requires_grad=True) for k in "abcd")
+
+    learning_rate = cfg.lr
+    for t in range(cfg.steps):
+        # To apply our Function, we use Function.apply method. We alias this as 'P3'.
+        P3 = LegendrePolynomial3.apply
+
+        # Forward pass: compute predicted y using operations; P3 is our custom autograd operation
+        y_pred = a + b * P3(c + d * x)
+
+        # Compute and print loss
+        loss = (y_pred - y).pow(2).sum()
+        rec.loss(loss)
+        if t % cfg.print_every == cfg.print_every - 1:
+            rec.print(f"Step: {t} Loss: {loss.item()}")
+
+        # Use autograd to compute the backward pass.
+        loss.backward()
+        rec.step({"a": a, "b": b, "c": c, "d": d}, {"a": a.grad, "b": b.grad, "c": c.grad, "d": d.grad})
+
+        # Update weights using gradient descent
+        with torch.no_grad():
+            a -= learning_rate * a.grad
+            b -= learning_rate * b.grad
+            c -= learning_rate * c.grad
+            d -= learning_rate * d.grad
+
+            # Manually zero the gradients after updating weights
+            a.grad = None
+            b.grad = None
+            c.grad = None
+            d.grad = None
+
+    run = rec.finish({"a": a, "b": b, "c": c, "d": d})
+    if report is not None:
+        report(f"Result: y = {a.item()} + {b.item()} * P3({c.item()} + {d.item()} x)")
+    return run

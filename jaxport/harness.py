@@ -1,0 +1,302 @@
+"""The parity harness: run an example in JAX and in its reference, compare in every regime.
+
+Used by the tests and by ``jaxport compare``. The reference (torch, or the seed's NumPy for E01) is
+run once with its trajectory recorded; then
+
+* **same_point**: JAX's loss and gradients at torch's parameters of every step, against torch's;
+* **teacher_forced**: one JAX step from torch's parameters at step t, against torch's step t+1;
+* **free_running**: each framework trains on its own; losses at every step and final parameters;
+* **float64_drift** (float32 runs): JAX float32 against a float64 reference run, its drift bounded
+  by the reference's own float32 drift (see :mod:`jaxport.tolerances`).
+
+A regime fails with a message naming the example, the regime, the leaf, the step, the differences
+and the tolerance.
+"""
+
+import dataclasses
+import importlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from jaxport import params as params_mod
+from jaxport import training
+from jaxport.spec import Example, RefRun
+from jaxport.tolerances import Tolerance, tolerance
+
+Tree = Mapping[str, np.ndarray]
+
+
+@dataclass
+class RegimeResult:
+    name: str
+    passed: bool
+    max_abs: float
+    max_rel: float  # max |Δ| / scale, scale = the tree's largest |ref| at that step
+    tolerance: Tolerance
+    worst_leaf: str
+    worst_step: int
+    message: str
+
+    def as_dict(self) -> dict:
+        return {
+            "name": self.name,
+            "passed": self.passed,
+            "max_abs": self.max_abs,
+            "max_rel": self.max_rel,
+            "tolerance": self.tolerance.as_dict(),
+            "worst_leaf": self.worst_leaf,
+            "worst_step": self.worst_step,
+        }
+
+
+@dataclass
+class Comparison:
+    example: Example
+    dtype: str
+    device: str
+    reference: str  # "torch" or "numpy"
+    regimes: list[RegimeResult]
+    jax_seconds: float
+    torch_seconds: float
+    jax_losses: np.ndarray = field(repr=False)
+    ref_losses: np.ndarray = field(repr=False)
+    precision: str = "cpu: exact float32/float64 (no TF32 on CPU)"
+
+    @property
+    def passed(self) -> bool:
+        return all(r.passed for r in self.regimes)
+
+    def as_dict(self) -> dict:
+        return {
+            "example": self.example.id,
+            "name": self.example.name,
+            "dtype": self.dtype,
+            "device": self.device,
+            "precision": self.precision,
+            "reference": self.reference,
+            "passed": self.passed,
+            "regimes": [r.as_dict() for r in self.regimes],
+            "jax_seconds": self.jax_seconds,
+            "torch_seconds": self.torch_seconds,
+        }
+
+
+def compare_trees(
+    label: str,
+    regime: str,
+    ours: Tree,
+    ref: Tree,
+    steps: np.ndarray,
+    tol: Tolerance,
+    envelope: Tree | None = None,
+) -> RegimeResult:
+    """Compare trees whose leaves have a leading step axis (``steps`` gives each row's step number).
+
+    Passes when every ``|ours - ref| <= atol + rtol * scale + factor * envelope`` (see tolerances).
+    NaNs in the same places compare equal; a NaN on one side only fails.
+    """
+    steps = np.asarray(steps).reshape(-1)
+    scale = np.zeros(len(steps))
+    for k in ref:
+        r = np.asarray(ref[k], dtype=np.float64).reshape(len(steps), -1)
+        scale = np.maximum(scale, np.nanmax(np.abs(r), axis=1, initial=0.0))
+    worst = (-1.0, "", 0, 0.0, 0.0, 0.0, 0.0)  # ratio, leaf, step, abs, rel, ours, ref
+    for k in ref:
+        if k not in ours:
+            return _result(label, regime, tol, False, np.inf, np.inf, k, int(steps[0]), f"leaf '{k}' is missing from the JAX side")
+        o = np.asarray(ours[k], dtype=np.float64)
+        r = np.asarray(ref[k], dtype=np.float64)
+        if o.shape != r.shape:
+            return _result(
+                label, regime, tol, False, np.inf, np.inf, k, int(steps[0]),
+                f"leaf '{k}' has shape {list(o.shape[1:])} in JAX, {list(r.shape[1:])} in the reference",
+            )
+        o, r = o.reshape(len(steps), -1), r.reshape(len(steps), -1)
+        diff = np.abs(o - r)
+        diff = np.where(np.isnan(o) & np.isnan(r), 0.0, diff)
+        diff = np.where(np.isnan(diff), np.inf, diff)
+        bound = tol.atol + tol.rtol * scale
+        if envelope is not None and tol.factor:
+            bound = bound + tol.factor * np.asarray(envelope[k], dtype=np.float64).reshape(len(steps), -1).max(axis=1)
+        leaf_max = diff.max(axis=1, initial=0.0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.where(bound > 0, leaf_max / bound, np.where(leaf_max > 0, np.inf, 0.0))
+        i = int(np.argmax(ratio))
+        if ratio[i] > worst[0]:
+            j = int(np.argmax(diff[i]))
+            rel = leaf_max[i] / scale[i] if scale[i] > 0 else (0.0 if leaf_max[i] == 0 else np.inf)
+            worst = (float(ratio[i]), k, int(steps[i]), float(leaf_max[i]), float(rel), float(o[i, j]), float(r[i, j]))
+    ratio, leaf, step, max_abs, max_rel, ov, rv = worst
+    passed = ratio <= 1.0
+    msg = (
+        f"{label} {regime}: leaf '{leaf}' at step {step}: |Δ| = {max_abs:.3g} (rel {max_rel:.3g}); "
+        f"jax {ov!r} vs ref {rv!r}; tolerance rtol={tol.rtol:g} atol={tol.atol:g}"
+        + (f" factor={tol.factor:g}×envelope" if tol.factor else "")
+        + f" — {tol.reason}"
+    )
+    return _result(label, regime, tol, passed, max_abs, max_rel, leaf, step, msg)
+
+
+def _result(label, regime, tol, passed, max_abs, max_rel, leaf, step, msg) -> RegimeResult:
+    if not msg.startswith(label):
+        msg = f"{label} {regime}: {msg}"
+    return RegimeResult(regime, bool(passed), float(max_abs), float(max_rel), tol, leaf, int(step), msg)
+
+
+def worst_of(name: str, results: list[RegimeResult]) -> RegimeResult:
+    """One regime made of several comparisons (e.g. loss and gradients): the failing or worst one."""
+    failing = [r for r in results if not r.passed]
+    pick = failing[0] if failing else max(results, key=lambda r: r.max_rel)
+    return dataclasses.replace(pick, name=name, passed=not failing, max_abs=max(r.max_abs for r in results))
+
+
+def _batched(fn, *args, batch: int = 256):
+    """``fn`` over the leading axis of ``args``, ``batch`` rows at a time (bounded memory)."""
+    return jax.jit(lambda *a: jax.lax.map(lambda x: fn(*x), a, batch_size=batch))(*args)
+
+
+def reference_module(example: Example):
+    return importlib.import_module(example.reference)
+
+
+def compare(
+    example: Example,
+    init: Mapping[str, np.ndarray],
+    *,
+    dtype: str | None = None,
+    device: str = "cpu",
+    steps: int | None = None,
+    lr: float | None = None,
+) -> Comparison:
+    """Run ``example`` in JAX and in its reference from the same initial values; check every regime.
+
+    Args:
+        init: initial values by name (any float dtype; cast to ``dtype`` for both frameworks).
+        dtype, steps, lr: override the example's seed settings.
+    """
+    overrides = {k: v for k, v in {"dtype": dtype, "steps": steps, "lr": lr}.items() if v is not None}
+    cfg = dataclasses.replace(example.config, **overrides)
+    label = f"{example.label} [{cfg.dtype}/{device}]"
+    ref_mod = reference_module(example)
+    p0 = params_mod.cast(init, cfg.dtype)
+    data = example.make_data(cfg)
+
+    ref = ref_mod.train(p0, data, cfg, device=device, record=True)
+    timed_ref = ref_mod.train(p0, data, cfg, device=device, record=False)  # timed without recording
+    jax_run = training.train(example, p0, cfg, device=device)
+    ours = _Trajectory(jax_run.losses, jax_run.params)
+    theirs = _Trajectory(ref.losses, ref.params)
+    regimes = [
+        _same_point(example, cfg, device, label, ref, data),
+        _teacher_forced(example, cfg, device, label, ref, data),
+    ]
+    drift = None
+    if cfg.dtype == "float32":
+        # The reference again in float64 from the same (float32-rounded) values: the "truth" that
+        # tells rounding drift from a real difference.
+        cfg64 = dataclasses.replace(cfg, dtype="float64")
+        ref64 = ref_mod.train(params_mod.cast(p0, "float64"), example.make_data(cfg64), cfg64, device=device)
+        truth = _Trajectory(ref64.losses, ref64.params)
+        envelope = theirs.drift_from(truth)
+        tol = tolerance(example.id, cfg.dtype, "float64_drift", device)
+        drift = ours.check(label, "float64_drift", truth, tol, envelope)
+    else:
+        envelope = None
+    regimes.append(ours.check(label, "free_running", theirs, tolerance(example.id, cfg.dtype, "free_running", device), envelope))
+    if drift is not None:
+        regimes.append(drift)
+    return Comparison(
+        example, cfg.dtype, device, ref_mod.FRAMEWORK, regimes,
+        jax_seconds=jax_run.seconds, torch_seconds=timed_ref.seconds,
+        jax_losses=jax_run.losses, ref_losses=ref.losses,
+    )
+
+
+@dataclass
+class _Trajectory:
+    """A free run: the loss at every step (steps 0..T-1) and the final parameters (step T)."""
+
+    losses: np.ndarray
+    params: Tree
+
+    def trees(self) -> tuple[dict, dict]:
+        return {"loss": np.asarray(self.losses)}, {k: np.asarray(v)[None] for k, v in self.params.items()}
+
+    def drift_from(self, truth: "_Trajectory") -> tuple[dict, dict]:
+        """|self - truth|, as a running maximum over steps: the rounding envelope."""
+        (la, pa), (lb, pb) = self.trees(), truth.trees()
+        loss = np.maximum.accumulate(np.abs(la["loss"].astype(np.float64) - lb["loss"]))
+        return {"loss": loss}, {k: np.abs(pa[k].astype(np.float64) - pb[k]) for k in pa}
+
+    def check(self, label, regime, ref: "_Trajectory", tol: Tolerance, envelope=None) -> RegimeResult:
+        (lo, po), (lr, pr) = self.trees(), ref.trees()
+        steps = len(lr["loss"])
+        env_l, env_p = envelope if envelope is not None else (None, None)
+        return worst_of(regime, [
+            compare_trees(label, regime, lo, lr, np.arange(steps), tol, env_l),
+            compare_trees(label, regime, po, pr, np.array([steps]), tol, env_p),
+        ])
+
+
+SAME_POINT_SAMPLE = 500  # float32 same-point steps checked against a float64 reference evaluation
+
+
+def sample_steps(steps: int, limit: int) -> np.ndarray:
+    """All of ``range(steps)`` if it has at most ``limit`` steps, else ``limit`` evenly spaced ones (first and last included)."""
+    if steps <= limit:
+        return np.arange(steps)
+    return np.unique(np.linspace(0, steps - 1, limit).round().astype(int))
+
+
+def _same_point(example, cfg, device, label, ref: RefRun, data) -> RegimeResult:
+    """JAX's loss and gradients at torch's parameters, step by step.
+
+    float64: every step. float32: late in a run the gradients are sums of terms that cancel to a
+    small fraction of their size, so both frameworks' rounding error is large relative to the
+    result. On a sample of ``SAME_POINT_SAMPLE`` steps the *reference* evaluates the same float32
+    parameters in float64 (a one-step recorded run); its own float32 error from that value is the
+    envelope that the tolerance's ``factor`` scales. The truth never comes from the JAX side, so a
+    wrong JAX gradient cannot widen its own bound.
+    """
+    dev = training.jax_device(device)
+    steps = np.arange(cfg.steps) if cfg.dtype == "float64" else sample_steps(cfg.steps, SAME_POINT_SAMPLE)
+    states = {k: v[steps] for k, v in ref.states.items()}
+    d = jax.device_put(data, dev)
+    loss, grads = _batched(lambda p: example.loss_and_grad(p, d), jax.device_put(states, dev))
+    ours = {"loss": np.asarray(loss), **{f"grad[{k}]": np.asarray(v) for k, v in grads.items()}}
+    theirs = {"loss": ref.losses[steps], **{f"grad[{k}]": v[steps] for k, v in ref.grads.items()}}
+    envelope = None
+    if cfg.dtype == "float32":
+        ref_mod = reference_module(example)
+        cfg1 = dataclasses.replace(cfg, dtype="float64", steps=1)
+        d64 = example.make_data(cfg1)
+        points = [ref_mod.train({k: v[i].astype(np.float64) for k, v in states.items()}, d64, cfg1, device=device, record=True)
+                  for i in range(len(steps))]
+        truth = {"loss": np.array([r.losses[0] for r in points]),
+                 **{f"grad[{k}]": np.stack([r.grads[k][0] for r in points]) for k in ref.grads}}
+        err = {k: np.abs(theirs[k].astype(np.float64) - truth[k]).reshape(len(steps), -1).max(axis=1) for k in truth}
+        grad_err = np.max([v for k, v in err.items() if k != "loss"], axis=0)
+        envelope = {k: (err["loss"] if k == "loss" else grad_err) for k in truth}
+    tol = tolerance(example.id, cfg.dtype, "same_point", device)
+    grad_keys = [k for k in theirs if k != "loss"]
+    parts = []
+    for keys in (["loss"], grad_keys):
+        env = None if envelope is None else {k: envelope[k] for k in keys}
+        parts.append(compare_trees(label, "same_point", {k: ours[k] for k in keys}, {k: theirs[k] for k in keys}, steps, tol, env))
+    return worst_of("same_point", parts)
+
+
+def _teacher_forced(example, cfg, device, label, ref: RefRun, data) -> RegimeResult:
+    dev = training.jax_device(device)
+    states = jax.device_put({k: v[:-1] for k, v in ref.states.items()}, dev)
+    d = jax.device_put(data, dev)
+    ts = jnp.arange(cfg.steps, dtype=jnp.int32)
+    new, _ = _batched(lambda p, t: example.step(p, d, t, cfg), states, ts)
+    tol = tolerance(example.id, cfg.dtype, "teacher_forced", device)
+    nxt = {k: v[1:] for k, v in ref.states.items()}
+    return compare_trees(label, "teacher_forced", {k: np.asarray(v) for k, v in new.items()}, nxt, np.arange(1, cfg.steps + 1), tol)

@@ -1,0 +1,94 @@
+"""Bookkeeping shared by the reference implementations (torch, or the seed's NumPy).
+
+A reference reads like the seed's code with two additions: the explicit initial values, and a
+:class:`Recorder` that keeps the loss of every step (to check for divergence and for the free-running
+comparison) and, when asked, the parameters and gradients of every step (for the same-point and
+teacher-forced regimes). Recording is off when the reference is timed.
+"""
+
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+
+from jaxport.errors import DivergenceError, UsageError
+from jaxport.spec import RefRun
+
+
+def to_numpy(v: Any) -> np.ndarray:
+    """A torch tensor (any device) or NumPy value as a NumPy array, without copying its history."""
+    if hasattr(v, "detach"):
+        return v.detach().cpu().numpy()
+    return np.asarray(v)
+
+
+def torch_device(device: str):
+    """torch's device for 'cpu' or 'gpu' (CUDA); a clear error when there is none."""
+    import torch
+
+    if device == "cpu":
+        return torch.device("cpu")
+    if device == "gpu":
+        if not torch.cuda.is_available():
+            raise UsageError("--device gpu: torch sees no CUDA device")
+        return torch.device("cuda")
+    raise UsageError(f"--device {device!r}: expected 'cpu' or 'gpu'")
+
+
+def torch_dtype(dtype: str):
+    import torch
+
+    return {"float32": torch.float32, "float64": torch.float64}[dtype]
+
+
+class Recorder:
+    """Collects a reference run: losses always; parameters and gradients when ``record``."""
+
+    def __init__(self, example: str, framework: str, record: bool, report: Callable[[str], None] | None):
+        self.example, self.framework, self.record = example, framework, record
+        self.report = report
+        self._losses: list[Any] = []
+        self._checked = 0
+        self._states: list[dict[str, np.ndarray]] = []
+        self._grads: list[dict[str, np.ndarray]] = []
+        self._start = time.perf_counter()
+
+    def loss(self, loss: Any) -> None:
+        """The loss of the current step (kept as a detached tensor: no device sync here)."""
+        self._losses.append(loss.detach() if hasattr(loss, "detach") else loss)
+
+    def step(self, params: Mapping[str, Any], grads: Mapping[str, Any]) -> None:
+        """Parameters and gradients of the current step, before its update (only when recording)."""
+        if self.record:
+            self._states.append({k: to_numpy(v).copy() for k, v in params.items()})
+            self._grads.append({k: to_numpy(v).copy() for k, v in grads.items()})
+
+    def print(self, line: str) -> None:
+        """A line the seed prints; losses so far are checked for divergence first."""
+        self.check()
+        if self.report is not None:
+            self.report(line)
+
+    def check(self) -> None:
+        """Raise DivergenceError at the first non-finite loss not yet checked."""
+        new = self._losses[self._checked:]
+        if not new:
+            return
+        values = np.array([float(to_numpy(v)) for v in new])
+        bad = np.flatnonzero(~np.isfinite(values))
+        if bad.size:
+            raise DivergenceError(self.example, self.framework, self._checked + int(bad[0]), float(values[bad[0]]))
+        self._checked += len(new)
+
+    def finish(self, params: Mapping[str, Any]) -> RefRun:
+        """The run's result, with the final parameters appended to the trajectory."""
+        self.check()
+        final = {k: to_numpy(v).copy() for k, v in params.items()}
+        seconds = time.perf_counter() - self._start
+        losses = np.array([to_numpy(v) for v in self._losses]).reshape(-1)
+        states = grads = None
+        if self.record:
+            states = {k: np.stack([s[k] for s in self._states] + [final[k]]) for k in final}
+            grads = {k: np.stack([g[k] for g in self._grads]) if self._grads else np.zeros((0,)) for k in final}
+        return RefRun(self.framework, final, losses, seconds, states, grads)

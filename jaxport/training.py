@@ -1,0 +1,112 @@
+"""The one training loop: ``jit`` + ``lax.scan`` over steps, in chunks so progress prints as it runs.
+
+Each example supplies a pure ``step(params, data, t, cfg) -> (params, aux)``. A chunk of steps is one
+compiled ``lax.scan``; between chunks the host prints the seed's periodic line from the chunk's
+stacked ``aux`` (no host callback per step) and checks the losses for NaN/inf. With no report the
+whole run is a single scan.
+"""
+
+import functools
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from jaxport.errors import DivergenceError, UsageError
+from jaxport.spec import Example
+
+
+def jax_device(device: str) -> jax.Device:
+    """The first JAX device of a platform ('cpu' or 'gpu'); a clear error when there is none."""
+    if device not in ("cpu", "gpu"):
+        raise UsageError(f"--device {device!r}: expected 'cpu' or 'gpu'")
+    try:
+        return jax.devices(device)[0]
+    except RuntimeError:
+        found = ", ".join(sorted({d.platform for d in jax.devices()}))
+        raise UsageError(f"--device {device}: JAX sees no {device} device (it has: {found})") from None
+
+
+@functools.partial(jax.jit, static_argnames=("step", "cfg", "length"))
+def scan_steps(step: Callable, cfg: Any, params: Any, data: Any, t0: jax.Array, length: int):
+    """``length`` steps from step ``t0``: returns the new params and each step's ``aux``, stacked."""
+
+    def body(p, t):
+        return step(p, data, t, cfg)
+
+    return jax.lax.scan(body, params, t0 + jnp.arange(length, dtype=jnp.int32))
+
+
+def run_steps(
+    example: Example,
+    cfg: Any,
+    params: Any,
+    data: Any,
+    *,
+    chunk: int | None = None,
+    on_chunk: Callable[[int, Mapping[str, np.ndarray]], None] | None = None,
+) -> tuple[Any, np.ndarray]:
+    """Run ``cfg.steps`` steps of ``example.step`` in compiled chunks; return (params, losses).
+
+    Raises:
+        DivergenceError: a loss is NaN or infinite (naming the first such step).
+    """
+    chunk = max(1, chunk or cfg.steps)
+    losses = []
+    t = 0
+    while t < cfg.steps:
+        n = min(chunk, cfg.steps - t)
+        params, aux = scan_steps(example.step, cfg, params, data, jnp.asarray(t, jnp.int32), n)
+        aux = jax.tree.map(np.asarray, aux)
+        loss = aux["loss"]
+        bad = np.flatnonzero(~np.isfinite(loss))
+        if bad.size:
+            raise DivergenceError(example.label, "jax", t + int(bad[0]), float(loss[bad[0]]))
+        losses.append(loss)
+        if on_chunk is not None:
+            on_chunk(t, aux)
+        t += n
+    return params, (np.concatenate(losses) if losses else np.zeros((0,)))
+
+
+@dataclass
+class TrainResult:
+    params: dict[str, np.ndarray]
+    losses: np.ndarray
+    seconds: float
+
+
+def train(
+    example: Example,
+    params: Mapping[str, np.ndarray],
+    cfg: Any,
+    *,
+    device: str = "cpu",
+    report: Callable[[str], None] | None = None,
+) -> TrainResult:
+    """Train ``example`` from ``params`` (NumPy, already in ``cfg.dtype``) with the JAX port.
+
+    With ``report``, prints the seed's periodic lines while it runs and its final lines at the end.
+    """
+    dev = jax_device(device)
+    data = jax.device_put(example.make_data(cfg), dev)
+    p = jax.device_put(dict(params), dev)
+    every = cfg.print_every
+
+    def on_chunk(t0: int, aux: Mapping[str, np.ndarray]) -> None:
+        for i in range(len(aux["loss"])):
+            if (t0 + i) % every == every - 1:
+                report(example.report_line(t0 + i, jax.tree.map(lambda a: a[i], aux)))
+
+    start = time.perf_counter()
+    p, losses = run_steps(example, cfg, p, data, chunk=every if report else None, on_chunk=on_chunk if report else None)
+    final = {k: np.asarray(v) for k, v in p.items()}
+    seconds = time.perf_counter() - start
+    if report is not None:
+        for line in example.result_lines(final, float(losses[-1]) if losses.size else float("nan")):
+            report(line)
+    return TrainResult(final, losses, seconds)

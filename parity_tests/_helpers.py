@@ -1,0 +1,21 @@
+"""Shared assertions for the per-example parity tests."""
+
+from jaxport import harness, params
+from jaxport.spec import Example
+
+
+def init_for(example: Example, seed: int = 0):
+    """The example's default initial values, or values drawn from ``seed``."""
+    if example.default_init is not None:
+        return params.validate(example.default_init, example.param_shapes, source="test")
+    return params.draw(example.param_shapes, seed)
+
+
+def assert_parity(example: Example, dtype: str, device: str, **overrides) -> harness.Comparison:
+    """Every regime passes; on failure the message names example, regime, leaf, step and Δ."""
+    c = harness.compare(example, init_for(example), dtype=dtype, device=device, **overrides)
+    failures = [r.message for r in c.regimes if not r.passed]
+    assert not failures, "\n".join(failures)
+    expected = {"same_point", "teacher_forced", "free_running"} | ({"float64_drift"} if dtype == "float32" else set())
+    assert {r.name for r in c.regimes} == expected
+    return c

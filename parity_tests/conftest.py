@@ -1,0 +1,29 @@
+"""Suite-wide settings: x64 on (float32 and float64 in one process), strict promotion.
+
+Strict dtype promotion and rank-promotion errors make a silent float64 upcast or an accidental
+broadcast fail loudly instead of passing a comparison by luck.
+"""
+
+import jax
+import pytest
+
+import jaxport
+
+jaxport.enable_x64()
+jax.config.update("jax_numpy_dtype_promotion", "strict")
+jax.config.update("jax_numpy_rank_promotion", "raise")
+
+
+def pytest_addoption(parser):
+    parser.addoption("--device", default="cpu", choices=("cpu", "gpu"), help="where the parity tests run both frameworks")
+
+
+@pytest.fixture(scope="session")
+def device(request) -> str:
+    dev = request.config.getoption("--device")
+    if dev == "gpu":
+        import torch
+
+        if not torch.cuda.is_available() or not [d for d in jax.devices() if d.platform == "gpu"]:
+            pytest.skip("--device gpu: no GPU visible to JAX and torch")
+    return dev

@@ -1,0 +1,114 @@
+"""The harness itself: it must fail, and say where, when a planted difference is there."""
+
+import dataclasses
+
+import jax
+import numpy as np
+import pytest
+
+from jaxport import harness, tolerances
+from jaxport.examples import e03_polynomial_autograd as e03
+from jaxport.examples import e04_legendre_custom_function as e04
+
+from _helpers import init_for
+
+STEPS = 200  # enough for every regime to see the planted difference, short enough to be quick
+
+
+def _regime(c: harness.Comparison, name: str) -> harness.RegimeResult:
+    return next(r for r in c.regimes if r.name == name)
+
+
+def test_changed_learning_rate_fails_teacher_forced_and_free_running():
+    def step(p, data, t, cfg):
+        loss, grads = e03.loss_and_grad(p, data)
+        return jax.tree.map(lambda q, g: q - 1.01 * cfg.lr * g, p, grads), {"loss": loss, "grads": grads}
+
+    planted = dataclasses.replace(e03.EXAMPLE, step=step)
+    c = harness.compare(planted, init_for(planted), dtype="float64", steps=STEPS)
+    assert not c.passed
+    assert _regime(c, "same_point").passed  # the gradients are still right
+    tf = _regime(c, "teacher_forced")
+    assert not tf.passed and not _regime(c, "free_running").passed
+    assert "E03 polynomial_autograd" in tf.message and "teacher_forced" in tf.message
+    assert f"leaf '{tf.worst_leaf}' at step {tf.worst_step}" in tf.message
+    assert tf.worst_leaf in "abcd" and 1 <= tf.worst_step <= STEPS
+
+
+def test_wrong_custom_backward_fails_same_point():
+    """A sign slip in P3's backward (5 t^2 + 1) is caught at the same point, naming the gradient."""
+
+    @jax.custom_vjp
+    def p3(t):
+        return e04.legendre_p3_forward_math(t)
+
+    p3.defvjp(lambda t: (p3(t), t), lambda t, g: (g * 1.5 * (5 * t**2 + 1),))
+
+    def loss(p, data):
+        return ((p["a"] + p["b"] * p3(p["c"] + p["d"] * data["x"]) - data["y"]) ** 2).sum()
+
+    loss_and_grad = jax.value_and_grad(loss)
+
+    def step(p, data, t, cfg):
+        l, g = loss_and_grad(p, data)
+        return jax.tree.map(lambda q, gg: q - cfg.lr * gg, p, g), {"loss": l}
+
+    planted = dataclasses.replace(e04.EXAMPLE, loss_and_grad=loss_and_grad, step=step)
+    c = harness.compare(planted, init_for(planted), dtype="float32", steps=STEPS)
+    sp = _regime(c, "same_point")
+    assert not sp.passed
+    assert sp.worst_leaf in ("grad[c]", "grad[d]")  # only c and d are behind P3's backward
+    assert "E04 legendre_custom_function [float32/cpu] same_point" in sp.message
+
+
+def test_shifted_parameter_fails_teacher_forced_naming_the_leaf():
+    """c and d swapped after the update: the harness names c or d, at step 1."""
+
+    def step(p, data, t, cfg):
+        new, aux = e03.step(p, data, t, cfg)
+        return {**new, "c": new["d"], "d": new["c"]}, aux
+
+    planted = dataclasses.replace(e03.EXAMPLE, step=step)
+    c = harness.compare(planted, init_for(planted), dtype="float32", steps=STEPS)
+    tf = _regime(c, "teacher_forced")
+    assert not tf.passed and tf.worst_leaf in ("c", "d") and tf.worst_step >= 1
+
+
+def test_transposed_leaf_is_a_shape_failure_not_a_crash():
+    ours = {"w": np.zeros((1, 3, 2))}
+    ref = {"w": np.zeros((1, 2, 3))}
+    r = harness.compare_trees("EXX test", "same_point", ours, ref, np.array([0]), tolerances.Tolerance(1e-6, 0, "test"))
+    assert not r.passed and "shape [3, 2] in JAX, [2, 3] in the reference" in r.message
+
+
+def test_compare_trees_bounds_and_nans():
+    tol = tolerances.Tolerance(1e-3, 0.0, "test")
+    ref = {"a": np.array([[1.0, 2.0]]), "b": np.array([[1e-9, np.nan]])}
+    ok = {"a": np.array([[1.0015, 2.0]]), "b": np.array([[0.0, np.nan]])}  # scale is the tree max (2.0)
+    assert harness.compare_trees("X", "r", ok, ref, np.array([7]), tol).passed
+    bad = {"a": np.array([[1.0, 2.003]]), "b": np.array([[0.0, np.nan]])}
+    r = harness.compare_trees("X", "r", bad, ref, np.array([7]), tol)
+    assert not r.passed and r.worst_leaf == "a" and r.worst_step == 7
+    assert r.max_abs == pytest.approx(0.003) and r.max_rel == pytest.approx(0.0015)
+    one_nan = {"a": np.array([[1.0, 2.0]]), "b": np.array([[np.nan, np.nan]])}
+    assert not harness.compare_trees("X", "r", one_nan, ref, np.array([7]), tol).passed
+
+
+def test_envelope_widens_only_by_its_factor():
+    ref = {"a": np.array([[1.0]])}
+    ours = {"a": np.array([[1.01]])}
+    env = {"a": np.array([[0.004]])}
+    assert harness.compare_trees("X", "r", ours, ref, np.array([0]), tolerances.Tolerance(0, 0, "t", factor=3.0), env).passed
+    assert not harness.compare_trees("X", "r", ours, ref, np.array([0]), tolerances.Tolerance(0, 0, "t", factor=2.0), env).passed
+
+
+def test_every_table_entry_has_a_reason_and_every_regime_an_entry():
+    for key, tol in {**tolerances.TABLE, **tolerances.OVERRIDES}.items():
+        assert len(tol.reason) > 20, key
+    for dtype in ("float32", "float64"):
+        for regime in ("same_point", "teacher_forced", "free_running"):
+            for device in ("cpu", "gpu"):
+                tolerances.tolerance("E03", dtype, regime, device)
+    tolerances.tolerance("E03", "float32", "float64_drift", "cpu")
+    with pytest.raises(KeyError, match="add a measured entry"):
+        tolerances.tolerance("E03", "float16", "same_point", "cpu")
