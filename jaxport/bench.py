@@ -15,7 +15,7 @@ from jaxport.spec import Example
 def bench(example: Example, *, device: str = "cpu", repeats: int = 5) -> dict:
     """``{"example", "jax_steady_ms", "torch_steady_ms", "ratio", "jax_compile_ms"}`` (+ settings)."""
     cfg = example.config
-    p0 = params.cast(example.default_init or params.draw(example.param_shapes, 0), cfg.dtype)
+    p0 = params.cast(example.init(), cfg.dtype)
     ref_mod = harness.reference_module(example)
     data = example.make_data(cfg)
 

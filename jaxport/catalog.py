@@ -88,3 +88,12 @@ def load(name: str) -> Example:
 
 def implemented() -> list[Example]:
     return [load(e.id) for e in CATALOG if is_implemented(e)]
+
+
+def markdown_table() -> str:
+    """The catalog as the README's Markdown table (the README test keeps the two equal)."""
+    rows = ["| id | example | seed section | JAX idiom | status |", "|---|---|---|---|---|"]
+    for e in CATALOG:
+        status = f"`jaxport compare {e.id}`" if is_implemented(e) else "planned"
+        rows.append(f"| {e.id} | {e.name} | {e.seed[:3]}: {e.section} | {e.idiom} | {status} |")
+    return "\n".join(rows)

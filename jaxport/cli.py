@@ -78,14 +78,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("compare", help="run JAX and the reference, check every parity regime")
-    p.add_argument("example", nargs="?", help="an id or a name; or --all")
+    p.add_argument("example", nargs="*", help="ids or names; or --all")
     p.add_argument("--all", action="store_true", help="every implemented example")
     _add_settings(p, dtype_choices=("float32", "float64", "both"), dtype_help="default: both with --all, else the seed's")
     p.add_argument("--plot", metavar="PNG", help="write the two loss curves and |Δloss| (log axis) to this PNG")
     p.set_defaults(func=cmd_compare)
 
     p = sub.add_parser("bench", help="steady-state training-loop time, JAX vs the reference")
-    p.add_argument("example", nargs="?")
+    p.add_argument("example", nargs="*", help="ids or names; or --all")
     p.add_argument("--all", action="store_true")
     p.add_argument("--repeats", type=_positive_int, default=5, help="timed repeats after warm-up (median)")
     p.add_argument("--device", choices=("cpu", "gpu"), default="cpu")
@@ -103,7 +103,8 @@ def _examples(args):
         return catalog.implemented()
     if not args.example:
         raise UsageError("name an example (e.g. E03) or pass --all")
-    return [catalog.load(args.example)]
+    names = [args.example] if isinstance(args.example, str) else args.example
+    return [catalog.load(n) for n in names]
 
 
 def _init(example, args):
@@ -111,9 +112,7 @@ def _init(example, args):
 
     if args.init:
         return params.load(args.init, example.param_shapes)
-    if args.seed is None and example.default_init is not None:
-        return params.validate(example.default_init, example.param_shapes, source=f"{example.id} default init")
-    return params.draw(example.param_shapes, 0 if args.seed is None else args.seed)
+    return example.init(args.seed)
 
 
 def _say(args):
@@ -183,7 +182,7 @@ def cmd_compare(args) -> int:
     passed = all(c.passed for c in results)
     if args.json:
         docs = [c.as_dict() for c in results]
-        print(json.dumps(docs if args.all or len(docs) > 1 else docs[0], indent=1))
+        print(json.dumps(docs if args.all or len(docs) > 1 else docs[0], indent=1))  # one example, one dtype: an object
     else:
         n_fail = sum(not c.passed for c in results)
         print(f"{len(results) - n_fail} passed, {n_fail} failed")
@@ -200,7 +199,7 @@ def cmd_bench(args) -> int:
         if not args.json:
             print(bench.format_row(row), flush=True)
     if args.json:
-        print(json.dumps(rows if args.all else rows[0], indent=1))
+        print(json.dumps(rows if args.all or len(rows) > 1 else rows[0], indent=1))
     return 0
 
 

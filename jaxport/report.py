@@ -19,7 +19,7 @@ def _tol(r) -> str:
 def table(c: Comparison) -> str:
     """A text table: one row per regime with max |Δ|, max relative Δ, tolerance, worst leaf and step."""
     head = (f"{c.example.label}  [{c.dtype}, {c.device}]  JAX vs {c.reference}: "
-            f"{'PASS' if c.passed else 'FAIL'}   (jax {c.jax_seconds:.2f} s, {c.reference} {c.torch_seconds:.2f} s)")
+            f"{'PASS' if c.passed else 'FAIL'}   (wall: jax {c.jax_seconds:.2f} s with compile, {c.reference} {c.torch_seconds:.2f} s)")
     lines = [head, f"  {'regime':<15}{'max |Δ|':>10}{'max rel':>10}  {'tolerance':<22}{'worst leaf':<12}{'step':>6}  result"]
     for r in c.regimes:
         lines.append(f"  {r.name:<15}{r.max_abs:>10.2e}{r.max_rel:>10.2e}  {_tol(r):<22}{r.worst_leaf:<12}{r.worst_step:>6}  "

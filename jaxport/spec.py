@@ -49,6 +49,27 @@ class Example:
     def label(self) -> str:
         return f"{self.id} {self.name}"
 
+    def init(self, seed: int | None = None) -> dict[str, np.ndarray]:
+        """Initial values (float64): the seed's fixed ones when it has them and no ``seed`` is given,
+        else ``numpy.random.default_rng(seed)`` draws (seed 0 by default); see :mod:`jaxport.params`."""
+        from jaxport import params
+
+        if seed is None and self.default_init is not None:
+            return params.validate(self.default_init, self.param_shapes, source=f"{self.id} default init")
+        return params.draw(self.param_shapes, 0 if seed is None else seed)
+
+    def train(self, params: Mapping[str, np.ndarray], cfg: Any = None, *, device: str = "cpu",
+              report: Callable[[str], None] | None = print):
+        """Train the JAX port from ``params`` (cast to the config's dtype), printing the seed's lines.
+
+        Returns a :class:`jaxport.training.TrainResult` (final params, losses, seconds).
+        """
+        from jaxport import params as params_mod
+        from jaxport import training
+
+        cfg = self.config if cfg is None else cfg
+        return training.train(self, params_mod.cast(params, cfg.dtype), cfg, device=device, report=report)
+
 
 @dataclass
 class RefRun:

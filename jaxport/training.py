@@ -31,12 +31,16 @@ def jax_device(device: str) -> jax.Device:
         raise UsageError(f"--device {device}: JAX sees no {device} device (it has: {found})") from None
 
 
-@functools.partial(jax.jit, static_argnames=("step", "cfg", "length"))
-def scan_steps(step: Callable, cfg: Any, params: Any, data: Any, t0: jax.Array, length: int):
-    """``length`` steps from step ``t0``: returns the new params and each step's ``aux``, stacked."""
+@functools.partial(jax.jit, static_argnames=("step", "cfg", "length", "loss_only"))
+def scan_steps(step: Callable, cfg: Any, params: Any, data: Any, t0: jax.Array, length: int, loss_only: bool = False):
+    """``length`` steps from step ``t0``: returns the new params and each step's ``aux``, stacked.
+
+    ``loss_only`` keeps just ``aux["loss"]`` (nothing else is stacked when nothing will be printed).
+    """
 
     def body(p, t):
-        return step(p, data, t, cfg)
+        p, aux = step(p, data, t, cfg)
+        return p, ({"loss": aux["loss"]} if loss_only else aux)
 
     return jax.lax.scan(body, params, t0 + jnp.arange(length, dtype=jnp.int32))
 
@@ -60,7 +64,7 @@ def run_steps(
     t = 0
     while t < cfg.steps:
         n = min(chunk, cfg.steps - t)
-        params, aux = scan_steps(example.step, cfg, params, data, jnp.asarray(t, jnp.int32), n)
+        params, aux = scan_steps(example.step, cfg, params, data, jnp.asarray(t, jnp.int32), n, on_chunk is None)
         aux = jax.tree.map(np.asarray, aux)
         loss = aux["loss"]
         bad = np.flatnonzero(~np.isfinite(loss))

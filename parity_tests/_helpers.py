@@ -1,14 +1,12 @@
 """Shared assertions for the per-example parity tests."""
 
-from jaxport import harness, params
+from jaxport import harness
 from jaxport.spec import Example
 
 
-def init_for(example: Example, seed: int = 0):
-    """The example's default initial values, or values drawn from ``seed``."""
-    if example.default_init is not None:
-        return params.validate(example.default_init, example.param_shapes, source="test")
-    return params.draw(example.param_shapes, seed)
+def init_for(example: Example):
+    """The example's default initial values (the seed's fixed ones, else seed 0)."""
+    return example.init()
 
 
 def assert_parity(example: Example, dtype: str, device: str, **overrides) -> harness.Comparison:
