@@ -134,7 +134,7 @@ def cmd_list(args) -> int:
 
 
 def cmd_run(args) -> int:
-    from jaxport import harness, params, training
+    from jaxport import params, training
 
     (example,) = _examples(argparse.Namespace(all=False, example=args.example))
     init = _init(example, args)
@@ -142,22 +142,55 @@ def cmd_run(args) -> int:
                               dict(steps=args.steps, lr=args.lr, dtype=args.dtype).items() if v is not None})
     p0 = params.cast(init, cfg.dtype)
     report = None if args.json else print
+    if example.kind == "values":
+        return _run_values(example, args, cfg, p0, report)
     if args.framework == "jax":
         result = training.train(example, p0, cfg, device=args.device, report=report)
         framework, final, losses, seconds = "jax", result.params, result.losses, result.seconds
     else:
-        ref_mod = harness.reference_module(example)
-        if args.framework not in ("reference", ref_mod.FRAMEWORK):
-            raise UsageError(f"--framework {args.framework}: {example.label}'s reference is {ref_mod.FRAMEWORK}")
+        ref_mod = _reference(example, args.framework)
         run = ref_mod.train(p0, example.make_data(cfg), cfg, device=args.device, report=report)
         framework, final, losses, seconds = ref_mod.FRAMEWORK, run.params, run.losses, run.seconds
     if args.json:
         print(json.dumps({
             "example": example.id, "framework": framework, "dtype": cfg.dtype, "device": args.device,
-            "steps": cfg.steps, "final_loss": float(losses[-1]), "params": params.to_jsonable(final),
+            "steps": cfg.steps, "final_loss": float(losses[-1]), "params": params.to_jsonable(example.params_in(final)),
             "history": [[i, float(v)] for i, v in enumerate(losses)],
         }))
     print(f"{example.label}: {cfg.steps} steps in {seconds:.2f} s ({framework}, {cfg.dtype}, {args.device})", file=sys.stderr)
+    return 0
+
+
+def _reference(example, framework: str):
+    from jaxport import harness
+
+    ref_mod = harness.reference_module(example)
+    if framework not in ("reference", ref_mod.FRAMEWORK):
+        raise UsageError(f"--framework {framework}: {example.label}'s reference is {ref_mod.FRAMEWORK}")
+    return ref_mod
+
+
+def _run_values(example, args, cfg, p0, report) -> int:
+    """A demonstration example: compute its values and print the seed's lines (or JSON)."""
+    import jax
+    import numpy as np
+
+    from jaxport import params, training
+
+    data = example.make_data(cfg)
+    if args.framework == "jax":
+        dev = training.jax_device(args.device)
+        values = jax.tree.map(np.asarray, example.values(jax.device_put(p0, dev), jax.device_put(data, dev), cfg))
+        framework = "jax"
+    else:
+        ref_mod = _reference(example, args.framework)
+        values, framework = ref_mod.values(p0, data, cfg, device=args.device), ref_mod.FRAMEWORK
+    if args.json:
+        print(json.dumps({"example": example.id, "framework": framework, "dtype": cfg.dtype, "device": args.device,
+                          "values": params.to_jsonable(values)}))
+    else:
+        for line in example.value_lines(values):
+            report(line)
     return 0
 
 
@@ -194,6 +227,10 @@ def cmd_bench(args) -> int:
 
     rows = []
     for example in _examples(args):
+        if example.kind != "training":
+            if not args.all:
+                raise UsageError(f"{example.label} has no training loop to time")
+            continue
         row = bench.bench(example, device=args.device, repeats=args.repeats)
         rows.append(row)
         if not args.json:

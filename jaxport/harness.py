@@ -185,6 +185,8 @@ def compare(
     ref_mod = reference_module(example)
     p0 = params_mod.cast(init, cfg.dtype)
     data = example.make_data(cfg)
+    if example.kind == "values":
+        return _compare_values(example, cfg, device, label, ref_mod, p0, data)
 
     ref = ref_mod.train(p0, data, cfg, device=device, record=True)
     timed_ref = ref_mod.train(p0, data, cfg, device=device, record=False)  # timed without recording
@@ -215,6 +217,29 @@ def compare(
         jax_seconds=jax_run.seconds, torch_seconds=timed_ref.seconds,
         jax_losses=jax_run.losses, ref_losses=ref.losses,
     )
+
+
+def _compare_values(example, cfg, device, label, ref_mod, p0, data) -> Comparison:
+    """A demonstration example: every named value, leaf by leaf (each relative to its own size)."""
+    import time
+
+    dev = training.jax_device(device)
+    start = time.perf_counter()
+    ours = jax.tree.map(np.asarray, example.values(jax.device_put(p0, dev), jax.device_put(data, dev), cfg))
+    jax_seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    theirs = ref_mod.values(p0, data, cfg, device=device)
+    ref_seconds = time.perf_counter() - start
+    tol = tolerance(example.id, cfg.dtype, "values", device)
+    missing = sorted(set(ours) ^ set(theirs))
+    parts = [compare_trees(label, "values", {k: np.asarray(ours[k])[None]}, {k: np.asarray(theirs[k])[None]}, np.array([0]), tol)
+             for k in theirs if k in ours]
+    if missing:
+        parts.append(_result(label, "values", tol, False, np.inf, np.inf, missing[0], 0,
+                             f"value '{missing[0]}' is produced by only one framework"))
+    return Comparison(example, cfg.dtype, device, ref_mod.FRAMEWORK, [worst_of("values", parts)],
+                      jax_seconds=jax_seconds, torch_seconds=ref_seconds,
+                      jax_losses=np.zeros(0), ref_losses=np.zeros(0))
 
 
 @dataclass
@@ -267,7 +292,7 @@ def _same_point(example, cfg, device, label, ref: RefRun, data) -> RegimeResult:
     steps = np.arange(cfg.steps) if cfg.dtype == "float64" else sample_steps(cfg.steps, SAME_POINT_SAMPLE)
     states = {k: v[steps] for k, v in ref.states.items()}
     d = jax.device_put(data, dev)
-    loss, grads = _batched(lambda p: example.loss_and_grad(p, d), jax.device_put(states, dev))
+    loss, grads = _batched(lambda p: example.loss_and_grad(example.params_in(p), d), jax.device_put(states, dev))
     ours = {"loss": np.asarray(loss), **{f"grad[{k}]": np.asarray(v) for k, v in grads.items()}}
     theirs = {"loss": ref.losses[steps], **{f"grad[{k}]": v[steps] for k, v in ref.grads.items()}}
     envelope = None

@@ -58,10 +58,11 @@ class Recorder:
         """The loss of the current step (kept as a detached tensor: no device sync here)."""
         self._losses.append(loss.detach() if hasattr(loss, "detach") else loss)
 
-    def step(self, params: Mapping[str, Any], grads: Mapping[str, Any]) -> None:
-        """Parameters and gradients of the current step, before its update (only when recording)."""
+    def step(self, state: Mapping[str, Any], grads: Mapping[str, Any]) -> None:
+        """The training state (parameters, and optimizer buffers if any) and the gradients of the
+        current step, before its update (only when recording)."""
         if self.record:
-            self._states.append({k: to_numpy(v).copy() for k, v in params.items()})
+            self._states.append({k: to_numpy(v).copy() for k, v in state.items()})
             self._grads.append({k: to_numpy(v).copy() for k, v in grads.items()})
 
     def print(self, line: str) -> None:
@@ -81,14 +82,14 @@ class Recorder:
             raise DivergenceError(self.example, self.framework, self._checked + int(bad[0]), float(values[bad[0]]))
         self._checked += len(new)
 
-    def finish(self, params: Mapping[str, Any]) -> RefRun:
-        """The run's result, with the final parameters appended to the trajectory."""
+    def finish(self, state: Mapping[str, Any]) -> RefRun:
+        """The run's result, with the final state appended to the trajectory."""
         self.check()
-        final = {k: to_numpy(v).copy() for k, v in params.items()}
+        final = {k: to_numpy(v).copy() for k, v in state.items()}
         seconds = time.perf_counter() - self._start
         losses = np.array([to_numpy(v) for v in self._losses]).reshape(-1)
         states = grads = None
         if self.record:
             states = {k: np.stack([s[k] for s in self._states] + [final[k]]) for k in final}
-            grads = {k: np.stack([g[k] for g in self._grads]) if self._grads else np.zeros((0,)) for k in final}
+            grads = {k: np.stack([g[k] for g in self._grads]) for k in (self._grads[0] if self._grads else {})}
         return RefRun(self.framework, final, losses, seconds, states, grads)

@@ -50,6 +50,7 @@ def plot(results: Sequence[Comparison], path: Path) -> list[Path]:
 
         raise UsageError(f"--plot {path}: directory {path.parent} does not exist")
     written = []
+    results = [c for c in results if len(c.ref_losses)]  # values examples have no loss curve
     for c in results:
         out = path if len(results) == 1 else path.with_name(f"{path.stem}_{c.example.id}_{c.dtype}{path.suffix}")
         fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(7, 6), sharex=True)

@@ -25,10 +25,18 @@ class Config(Protocol):
 class Example:
     """A catalog example's JAX port, as the harness and the CLI see it.
 
-    The functions are the module's own; see any example module for their exact signatures:
-    ``loss_and_grad(params, data) -> (loss, grads)`` and
-    ``step(params, data, t, cfg) -> (params, aux)`` with ``aux["loss"]`` the loss at step ``t``
-    (computed before the update, as the seeds print it).
+    Two kinds. A **training** example gives ``loss_and_grad(params, data) -> (loss, grads)`` and
+    ``step(state, data, t, cfg) -> (state, aux)`` with ``aux["loss"]`` the loss at step ``t``
+    (before the update, as the seeds print it); the harness checks it in the same-point,
+    teacher-forced, free-running and float64-drift regimes. A **values** example (a demonstration
+    with no training loop: a layer's forward, one optimizer step, a loss function) gives
+    ``values(params, data, cfg) -> {name: array}`` and its reference the same names; the harness
+    compares them leaf by leaf in the ``values`` regime.
+
+    The training state is a flat ``{name: array}``: the parameters, plus, for an example with an
+    optimizer, its buffers under names of their own (``init_state`` builds it from the parameters,
+    ``params_of`` takes the parameters back out). The reference records the same names, so a
+    teacher-forced step starts from torch's optimizer state too.
     """
 
     id: str  # catalog id, "E03"
@@ -38,12 +46,35 @@ class Example:
     config: Any  # the module's Config() with the seed's settings
     param_shapes: Mapping[str, tuple[int, ...]]  # names and shapes, in the reference's order
     make_data: Callable[[Any], dict[str, np.ndarray]]
-    loss_and_grad: Callable[..., tuple[Any, Any]]
-    step: Callable[..., tuple[Any, dict]]
-    report_line: Callable[[int, Mapping[str, np.ndarray]], str]  # the seed's periodic line
-    result_lines: Callable[[Mapping[str, np.ndarray], float], list[str]]  # the seed's final lines
     reference: str  # dotted module path of the reference implementation
-    default_init: Mapping[str, float] | None = None  # where the seed fixes the initial values
+    # training examples
+    loss_and_grad: Callable[..., tuple[Any, Any]] | None = None
+    step: Callable[..., tuple[Any, dict]] | None = None
+    report_line: Callable[[int, Mapping[str, np.ndarray]], str] | None = None  # the seed's periodic line
+    result_lines: Callable[[Mapping[str, np.ndarray], float], list[str]] | None = None  # the seed's final lines
+    init_state: Callable[[Mapping[str, np.ndarray]], dict[str, np.ndarray]] | None = None  # params -> state
+    params_of: Callable[[Mapping[str, Any]], dict[str, Any]] | None = None  # state -> params
+    # values examples
+    values: Callable[..., dict[str, Any]] | None = None
+    value_lines: Callable[[Mapping[str, np.ndarray]], list[str]] | None = None  # the seed's printed lines
+    default_init: Mapping[str, Any] | None = None  # where the seed fixes the initial values
+
+    def __post_init__(self):
+        training = self.step is not None and self.loss_and_grad is not None
+        if training == (self.values is not None):
+            raise TypeError(f"{self.id}: an Example gives either step and loss_and_grad, or values")
+
+    @property
+    def kind(self) -> str:
+        return "values" if self.values is not None else "training"
+
+    def state(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        """The training state for these parameters (the parameters alone, unless there is an optimizer)."""
+        return dict(params) if self.init_state is None else self.init_state(params)
+
+    def params_in(self, state: Mapping[str, Any]) -> dict[str, Any]:
+        """The parameters inside a training state."""
+        return dict(state) if self.params_of is None else self.params_of(state)
 
     @property
     def label(self) -> str:
@@ -76,8 +107,8 @@ class RefRun:
     """A reference (torch or NumPy) training run, with its trajectory when recorded."""
 
     framework: str
-    params: dict[str, np.ndarray]  # final parameters
+    params: dict[str, np.ndarray]  # final training state (parameters, and optimizer buffers if any)
     losses: np.ndarray  # (steps,) the loss at each step, before that step's update
     seconds: float
-    states: dict[str, np.ndarray] | None = None  # leaf -> (steps + 1, ...) parameters before each step, then final
-    grads: dict[str, np.ndarray] | None = None  # leaf -> (steps, ...) gradient at each step
+    states: dict[str, np.ndarray] | None = None  # leaf -> (steps + 1, ...) state before each step, then final
+    grads: dict[str, np.ndarray] | None = None  # param -> (steps, ...) gradient at each step

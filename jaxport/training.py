@@ -95,10 +95,11 @@ def train(
     """Train ``example`` from ``params`` (NumPy, already in ``cfg.dtype``) with the JAX port.
 
     With ``report``, prints the seed's periodic lines while it runs and its final lines at the end.
+    The result's ``params`` is the final training state (parameters, and optimizer buffers if any).
     """
     dev = jax_device(device)
     data = jax.device_put(example.make_data(cfg), dev)
-    p = jax.device_put(dict(params), dev)
+    p = jax.device_put(example.state(params), dev)
     every = cfg.print_every
 
     def on_chunk(t0: int, aux: Mapping[str, np.ndarray]) -> None:
