@@ -53,7 +53,9 @@ __all__ = [
     "linear",
     "to_state_dict",
     "torch_bias_init",
+    "nnx_tree",
     "torch_key",
+    "torch_tree",
     "torch_kernel_init",
     "torch_only_buffers",
     "unflatten_state_dict",
@@ -289,6 +291,51 @@ def to_state_dict(source: nnx.Module | nnx.State, *, extras: Mapping[str, Any] |
                                  f"converted parameter of shape {out[key].shape}")
         out[key] = np.array(_to_numpy(value, key), order="C", copy=True)
     return out
+
+
+def torch_tree(source: nnx.Module | nnx.State, *, sequential_attr: str | None = "layers") -> dict[str, jax.Array]:
+    """Traceable :func:`to_state_dict`: torch key → array in torch's layout, as JAX arrays.
+
+    Works under ``jit``, ``grad`` and ``vmap`` (no NumPy, no copies), for use inside a pure step.
+    """
+    leaves = _leaves(source)
+    plan = _plan(leaves, sequential_attr)
+    out: dict[str, jax.Array] = {}
+    for path, leaf in leaves:
+        if path in plan:
+            v = _value(leaf)
+            perm = _perm(path[-1], v.ndim, to_torch=True)
+            out[plan[path]] = v if perm is None else jnp.transpose(v, perm)
+    return out
+
+
+def nnx_tree(template: nnx.Module | nnx.State, tree: Mapping[str, jax.Array], *,
+             sequential_attr: str | None = "layers") -> nnx.State:
+    """Traceable :func:`from_state_dict`: an ``nnx.State`` shaped like ``template`` from torch-named arrays.
+
+    Every mapped leaf of ``template`` must be in ``tree`` with torch's shape (checked at trace time);
+    other leaves (RNG state) are taken from ``template``. The inverse of :func:`torch_tree`, so a
+    pure step can keep its parameters as a torch-named dict, ``nnx.merge`` a module from them, and
+    get gradients in torch's layout, comparable leaf by leaf with torch's ``.grad``.
+    """
+    leaves = _leaves(template)
+    plan = _plan(leaves, sequential_attr)
+    new: list[tuple[Path, Any]] = []
+    for path, leaf in leaves:
+        key = plan.get(path)
+        if key is None:
+            new.append((path, leaf))
+            continue
+        want = _value(leaf)
+        if key not in tree:
+            raise StateDictError(f"missing key {key!r}: expected shape {_torch_shape(path, want.shape)} (nnx {_dotted(path)})")
+        v = tree[key]
+        if tuple(v.shape) != _torch_shape(path, want.shape):
+            raise StateDictError(f"key {key!r} has shape {tuple(v.shape)}, expected {_torch_shape(path, want.shape)} (nnx {_dotted(path)})")
+        perm = _perm(path[-1], v.ndim, to_torch=False)
+        v = v if perm is None else jnp.transpose(v, perm)
+        new.append((path, leaf.replace(v) if isinstance(leaf, nnx.Variable) else v))
+    return nnx.from_flat_state(new)
 
 
 def torch_only_buffers(state_dict: Mapping[str, Any]) -> dict[str, np.ndarray]:

@@ -459,3 +459,36 @@ def test_error_two_paths_one_key():
 
     with pytest.raises(C.StateDictError, match="both map to torch key '0.bias'"):
         C.to_state_dict(Clash(nnx.Rngs(0)))
+
+
+def test_traceable_trees_give_torch_layout_gradients():
+    """nnx_tree/torch_tree work under jit and grad: a pure step keeps torch-named params and its
+    gradients come out in torch's layout, equal to torch's .grad."""
+    import jax
+    import torch
+    from flax import nnx
+
+    from jaxport import convert
+
+    model = nnx.Sequential(nnx.Linear(3, 4, rngs=nnx.Rngs(0)), nnx.relu, nnx.Linear(4, 2, rngs=nnx.Rngs(1)))
+    graphdef, state = nnx.split(model)
+    torch.manual_seed(0)
+    tm = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU(), torch.nn.Linear(4, 2)).double()
+    params = {k: jnp.asarray(v.detach().numpy()) for k, v in tm.state_dict().items()}
+    x = np.random.default_rng(0).standard_normal((5, 3))
+
+    def loss(p):
+        return (nnx.merge(graphdef, convert.nnx_tree(state, p))(jnp.asarray(x)) ** 2).sum()
+
+    value, grads = jax.jit(jax.value_and_grad(loss))(params)
+    tloss = (tm(torch.tensor(x)) ** 2).sum()
+    tloss.backward()
+    np.testing.assert_allclose(float(value), tloss.item(), rtol=1e-14)
+    for name, p in tm.named_parameters():
+        np.testing.assert_allclose(np.asarray(grads[name]), p.grad.numpy(), rtol=1e-13, atol=1e-15, err_msg=name)
+    back = jax.jit(convert.torch_tree)(convert.nnx_tree(state, params))
+    assert set(back) == set(params)
+    for k in params:
+        np.testing.assert_array_equal(np.asarray(back[k]), np.asarray(params[k]))
+    with pytest.raises(convert.StateDictError, match="'2.weight' has shape"):
+        convert.nnx_tree(state, {**params, "2.weight": params["2.weight"].T})
