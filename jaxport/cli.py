@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from jaxport._config import enable_x64
+from jaxport._config import cpu_threads_from_env, enable_x64, limit_cpu_threads
 from jaxport.errors import JaxportError, UsageError
 
 
@@ -242,10 +242,11 @@ def cmd_bench(args) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``jaxport`` command; returns the exit code."""
-    enable_x64()  # before any array exists: float32 and float64 runs share one process
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
+        enable_x64()  # before any array exists: float32 and float64 runs share one process
+        limit_cpu_threads(cpu_threads_from_env())  # see jaxport._config: small kernels, 2 cores
         return args.func(args)
     except JaxportError as e:
         print(f"jaxport: error: {e}", file=sys.stderr)

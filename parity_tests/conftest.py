@@ -10,6 +10,7 @@ import pytest
 import jaxport
 
 jaxport.enable_x64()
+jaxport.limit_cpu_threads(jaxport.cpu_threads_from_env())  # as the CLI does
 jax.config.update("jax_numpy_dtype_promotion", "strict")
 jax.config.update("jax_numpy_rank_promotion", "raise")
 
