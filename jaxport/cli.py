@@ -59,6 +59,7 @@ def _add_settings(p: argparse.ArgumentParser, *, dtype_choices: Sequence[str], d
     p.add_argument("--lr", type=_lr, help="override the seed's learning rate")
     p.add_argument("--dtype", choices=dtype_choices, help=dtype_help)
     p.add_argument("--device", choices=("cpu", "gpu"), default="cpu", help="where both frameworks run (default cpu)")
+    p.add_argument("--orders", metavar="PATH", help="E08: the per-step orders as a JSON list of 4, 5 or 6 (default: drawn from --seed)")
     p.add_argument("--json", action="store_true", help="print one JSON document instead of text")
 
 
@@ -115,6 +116,19 @@ def _init(example, args):
     return example.init(args.seed)
 
 
+def _config(example, args, **fixed) -> dict:
+    """Overrides of the example's config from the flags (only the fields its config has)."""
+    fields = {f.name for f in dataclasses.fields(example.config)}
+    out = {k: v for k, v in dict(steps=args.steps, lr=args.lr, **fixed).items() if v is not None}
+    if "seed" in fields:  # the example draws more than initial values from --seed (E08's orders)
+        out["seed"] = 0 if args.seed is None else args.seed
+    if args.orders is not None:
+        if "orders_file" not in fields:
+            raise UsageError(f"--orders: {example.label} has no per-step orders (only E08 does)")
+        out["orders_file"] = args.orders
+    return out
+
+
 def _say(args):
     return (lambda line: print(line, file=sys.stderr)) if args.json else print
 
@@ -138,8 +152,7 @@ def cmd_run(args) -> int:
 
     (example,) = _examples(argparse.Namespace(all=False, example=args.example))
     init = _init(example, args)
-    cfg = dataclasses.replace(example.config, **{k: v for k, v in
-                              dict(steps=args.steps, lr=args.lr, dtype=args.dtype).items() if v is not None})
+    cfg = dataclasses.replace(example.config, **_config(example, args, dtype=args.dtype))
     p0 = params.cast(init, cfg.dtype)
     report = None if args.json else print
     if example.kind == "values":
@@ -205,7 +218,7 @@ def cmd_compare(args) -> int:
         else:
             dtypes = ("float32", "float64") if args.dtype == "both" else (args.dtype,)
         for dtype in dtypes:
-            c = harness.compare(example, init, dtype=dtype, device=args.device, steps=args.steps, lr=args.lr)
+            c = harness.compare(example, init, dtype=dtype, device=args.device, **_config(example, args))
             results.append(c)
             if not args.json:
                 print(report.table(c), flush=True)

@@ -148,6 +148,32 @@ def _result(label, regime, tol, passed, max_abs, max_rel, leaf, step, msg) -> Re
     return RegimeResult(regime, bool(passed), float(max_abs), float(max_rel), tol, leaf, int(step), msg)
 
 
+def compare_state(label: str, regime: str, example: Example, ours: Tree, ref: Tree, steps: np.ndarray,
+                  tol: Tolerance, envelope: Tree | None = None, buffer_tol: Tolerance | None = None) -> RegimeResult:
+    """Compare training states group by group.
+
+    The parameters are one group, relative to their largest magnitude. Optimizer leaves are grouped
+    by kind, the name's first part (``momentum_buffer.*``, ``exp_avg_sq.*``), each group relative
+    to its own largest magnitude and held to ``buffer_tol`` when given (a buffer accumulates
+    gradients, so one step changes it by a gradient and its difference is a gradient's difference).
+    Integer leaves (step counts) must be equal.
+    """
+    param_keys = list(example.params_in(ref))
+    groups: dict[str, list[str]] = {"params": param_keys}
+    for k in ref:
+        if k not in param_keys:
+            groups.setdefault(k.split(".", 1)[0], []).append(k)
+    parts = []
+    for name, keys in groups.items():
+        if all(np.issubdtype(np.asarray(ref[k]).dtype, np.integer) for k in keys):
+            t = Tolerance(0.0, 0.0, "step counts are integers: equal or wrong")
+        else:
+            t = tol if name == "params" or buffer_tol is None else buffer_tol
+        env = None if envelope is None else {k: envelope[k] for k in keys}
+        parts.append(compare_trees(label, regime, {k: ours[k] for k in keys if k in ours}, {k: ref[k] for k in keys}, steps, t, env))
+    return worst_of(regime, parts)
+
+
 def worst_of(name: str, results: list[RegimeResult]) -> RegimeResult:
     """One regime made of several comparisons (e.g. loss and gradients): the failing or worst one."""
     failing = [r for r in results if not r.passed]
@@ -172,14 +198,16 @@ def compare(
     device: str = "cpu",
     steps: int | None = None,
     lr: float | None = None,
+    **config: Any,
 ) -> Comparison:
     """Run ``example`` in JAX and in its reference from the same initial values; check every regime.
 
     Args:
         init: initial values by name (any float dtype; cast to ``dtype`` for both frameworks).
-        dtype, steps, lr: override the example's seed settings.
+        dtype, steps, lr, config: override the example's seed settings (``config``: fields of its
+            own config, such as E08's ``seed`` for the drawn orders).
     """
-    overrides = {k: v for k, v in {"dtype": dtype, "steps": steps, "lr": lr}.items() if v is not None}
+    overrides = {k: v for k, v in {"dtype": dtype, "steps": steps, "lr": lr, **config}.items() if v is not None}
     cfg = dataclasses.replace(example.config, **overrides)
     label = f"{example.label} [{cfg.dtype}/{device}]"
     ref_mod = reference_module(example)
@@ -189,7 +217,6 @@ def compare(
         return _compare_values(example, cfg, device, label, ref_mod, p0, data)
 
     ref = ref_mod.train(p0, data, cfg, device=device, record=True)
-    timed_ref = ref_mod.train(p0, data, cfg, device=device, record=False)  # timed without recording
     jax_run = training.train(example, p0, cfg, device=device)
     ours = _Trajectory(jax_run.losses, jax_run.params)
     theirs = _Trajectory(ref.losses, ref.params)
@@ -198,6 +225,8 @@ def compare(
         _teacher_forced(example, cfg, device, label, ref, data),
     ]
     drift = None
+    # optimizer buffers are accumulated gradients: held to the gradients' (same-point) tolerance
+    buffer_tol = tolerance(example.id, cfg.dtype, "same_point", device)
     if cfg.dtype == "float32":
         # The reference again in float64 from the same (float32-rounded) values: the "truth" that
         # tells rounding drift from a real difference.
@@ -206,15 +235,16 @@ def compare(
         truth = _Trajectory(ref64.losses, ref64.params)
         envelope = theirs.drift_from(truth)
         tol = tolerance(example.id, cfg.dtype, "float64_drift", device)
-        drift = ours.check(label, "float64_drift", truth, tol, envelope)
+        drift = ours.check(label, "float64_drift", truth, tol, example, buffer_tol, envelope)
     else:
         envelope = None
-    regimes.append(ours.check(label, "free_running", theirs, tolerance(example.id, cfg.dtype, "free_running", device), envelope))
+    regimes.append(ours.check(label, "free_running", theirs, tolerance(example.id, cfg.dtype, "free_running", device),
+                              example, buffer_tol, envelope))
     if drift is not None:
         regimes.append(drift)
     return Comparison(
         example, cfg.dtype, device, ref_mod.FRAMEWORK, regimes,
-        jax_seconds=jax_run.seconds, torch_seconds=timed_ref.seconds,
+        jax_seconds=jax_run.seconds, torch_seconds=ref.seconds,
         jax_losses=jax_run.losses, ref_losses=ref.losses,
     )
 
@@ -258,13 +288,14 @@ class _Trajectory:
         loss = np.maximum.accumulate(np.abs(la["loss"].astype(np.float64) - lb["loss"]))
         return {"loss": loss}, {k: np.abs(pa[k].astype(np.float64) - pb[k]) for k in pa}
 
-    def check(self, label, regime, ref: "_Trajectory", tol: Tolerance, envelope=None) -> RegimeResult:
+    def check(self, label, regime, ref: "_Trajectory", tol: Tolerance, example: Example, buffer_tol: Tolerance,
+              envelope=None) -> RegimeResult:
         (lo, po), (lr, pr) = self.trees(), ref.trees()
         steps = len(lr["loss"])
         env_l, env_p = envelope if envelope is not None else (None, None)
         return worst_of(regime, [
             compare_trees(label, regime, lo, lr, np.arange(steps), tol, env_l),
-            compare_trees(label, regime, po, pr, np.array([steps]), tol, env_p),
+            compare_state(label, regime, example, po, pr, np.array([steps]), tol, env_p, buffer_tol=buffer_tol),
         ])
 
 
@@ -292,16 +323,25 @@ def _same_point(example, cfg, device, label, ref: RefRun, data) -> RegimeResult:
     steps = np.arange(cfg.steps) if cfg.dtype == "float64" else sample_steps(cfg.steps, SAME_POINT_SAMPLE)
     states = {k: v[steps] for k, v in ref.states.items()}
     d = jax.device_put(data, dev)
-    loss, grads = _batched(lambda p: example.loss_and_grad(example.params_in(p), d), jax.device_put(states, dev))
+    ts = jnp.asarray(steps, dtype=jnp.int32)
+    loss, grads = _batched(lambda p, t: example.loss_and_grad(example.params_in(p), example.at_step(d, t)),
+                           jax.device_put(states, dev), ts)
     ours = {"loss": np.asarray(loss), **{f"grad[{k}]": np.asarray(v) for k, v in grads.items()}}
     theirs = {"loss": ref.losses[steps], **{f"grad[{k}]": v[steps] for k, v in ref.grads.items()}}
     envelope = None
     if cfg.dtype == "float32":
         ref_mod = reference_module(example)
         cfg1 = dataclasses.replace(cfg, dtype="float64", steps=1)
-        d64 = example.make_data(cfg1)
-        points = [ref_mod.train({k: v[i].astype(np.float64) for k, v in states.items()}, d64, cfg1, device=device, record=True)
-                  for i in range(len(steps))]
+        d64 = example.make_data(dataclasses.replace(cfg, dtype="float64"))
+
+        def one_step_data(t: int) -> dict:  # the data of step t, for a one-step run
+            return {k: (v[t:t + 1] if k in example.per_step else v) for k, v in d64.items()}
+
+        def params_at(i: int) -> dict:  # the parameters of sampled step i, in float64
+            return {k: _as_float64(v) for k, v in example.params_in({k: v[i] for k, v in states.items()}).items()}
+
+        points = [ref_mod.train(params_at(i), one_step_data(int(t)), cfg1, device=device, record=True)
+                  for i, t in enumerate(steps)]
         truth = {"loss": np.array([r.losses[0] for r in points]),
                  **{f"grad[{k}]": np.stack([r.grads[k][0] for r in points]) for k in ref.grads}}
         err = {k: np.abs(theirs[k].astype(np.float64) - truth[k]).reshape(len(steps), -1).max(axis=1) for k in truth}
@@ -316,12 +356,31 @@ def _same_point(example, cfg, device, label, ref: RefRun, data) -> RegimeResult:
     return worst_of("same_point", parts)
 
 
+def _as_float64(v: np.ndarray) -> np.ndarray:
+    """Floating leaves in float64; integer leaves (step counts) as they are."""
+    return v.astype(np.float64) if np.issubdtype(v.dtype, np.floating) else v
+
+
 def _teacher_forced(example, cfg, device, label, ref: RefRun, data) -> RegimeResult:
+    """One JAX step from torch's state at step t, against torch's state at step t+1, every step.
+
+    An example with an optimizer gives ``apply`` (the update alone): it then gets torch's own
+    gradient of step t too, so the regime checks the optimizer's arithmetic by itself (its buffers
+    to a few ulp); the gradients are the same-point regime's business. Otherwise the whole step runs
+    and its optimizer buffers, which change by a gradient, are held to the same-point tolerance.
+    """
     dev = training.jax_device(device)
     states = jax.device_put({k: v[:-1] for k, v in ref.states.items()}, dev)
     d = jax.device_put(data, dev)
     ts = jnp.arange(cfg.steps, dtype=jnp.int32)
-    new, _ = _batched(lambda p, t: example.step(p, d, t, cfg), states, ts)
     tol = tolerance(example.id, cfg.dtype, "teacher_forced", device)
+    if example.apply is not None:
+        grads = jax.device_put(ref.grads, dev)
+        new = _batched(lambda p, g, t: example.apply(p, g, d, t, cfg), states, grads, ts)
+        buffer_tol = None
+    else:
+        new, _ = _batched(lambda p, t: example.step(p, d, t, cfg), states, ts)
+        buffer_tol = tolerance(example.id, cfg.dtype, "same_point", device)
     nxt = {k: v[1:] for k, v in ref.states.items()}
-    return compare_trees(label, "teacher_forced", {k: np.asarray(v) for k, v in new.items()}, nxt, np.arange(1, cfg.steps + 1), tol)
+    return compare_state(label, "teacher_forced", example, {k: np.asarray(v) for k, v in new.items()}, nxt,
+                         np.arange(1, cfg.steps + 1), tol, buffer_tol=buffer_tol)

@@ -52,12 +52,17 @@ class Example:
     step: Callable[..., tuple[Any, dict]] | None = None
     report_line: Callable[[int, Mapping[str, np.ndarray]], str] | None = None  # the seed's periodic line
     result_lines: Callable[[Mapping[str, np.ndarray], float], list[str]] | None = None  # the seed's final lines
+    # the update alone, from given gradients: apply(state, grads, data, t, cfg) -> state. With it the
+    # teacher-forced regime feeds torch's own gradients to one JAX update (isolating the optimizer)
+    apply: Callable[..., dict[str, Any]] | None = None
     init_state: Callable[[Mapping[str, np.ndarray]], dict[str, np.ndarray]] | None = None  # params -> state
     params_of: Callable[[Mapping[str, Any]], dict[str, Any]] | None = None  # state -> params
     # values examples
     values: Callable[..., dict[str, Any]] | None = None
     value_lines: Callable[[Mapping[str, np.ndarray]], list[str]] | None = None  # the seed's printed lines
     default_init: Mapping[str, Any] | None = None  # where the seed fixes the initial values
+    # data keys whose leading axis is the step (E08's drawn orders): loss_and_grad sees one element
+    per_step: tuple[str, ...] = ()
 
     def __post_init__(self):
         training = self.step is not None and self.loss_and_grad is not None
@@ -71,6 +76,10 @@ class Example:
     def state(self, params: Mapping[str, Any]) -> dict[str, Any]:
         """The training state for these parameters (the parameters alone, unless there is an optimizer)."""
         return dict(params) if self.init_state is None else self.init_state(params)
+
+    def at_step(self, data: Mapping[str, Any], t: Any) -> dict[str, Any]:
+        """``data`` as one step sees it: each ``per_step`` key replaced by its element ``t``."""
+        return {k: (v[t] if k in self.per_step else v) for k, v in data.items()}
 
     def params_in(self, state: Mapping[str, Any]) -> dict[str, Any]:
         """The parameters inside a training state."""

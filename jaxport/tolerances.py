@@ -40,8 +40,11 @@ REGIMES = ("same_point", "teacher_forced", "free_running", "float64_drift", "val
 
 TABLE: dict[tuple[str, str, str], Tolerance] = {
     # float32 on CPU. XLA and torch/NumPy sum 2000 float32 terms in different orders. Measured on the
-    # polynomial ladder (E01–E04, seed 0): same_point <= 1.1e-5 of the gradient tree (inside the
+    # polynomial ladder (E01–E04, seed 0): same_point <= 1.8e-5 of the gradient tree (inside the
     # envelope), teacher_forced <= 1.2e-7, free_running <= 1.5e-6, float64_drift within 1x torch's.
+    # E08 (30000 steps, SGD momentum): same_point 8.6e-6, teacher_forced (torch's gradients fed to
+    # the JAX update) 6.1e-7, free_running 8.6e-6 (loss at step 28887), float64_drift within.
+    # Optimizer buffers are accumulated gradients and are held to the same_point entry.
     ("float32", "same_point", "cpu"): Tolerance(
         1e-5, 0.0,
         "float32 sums of 2000 terms in another order. Late in a run the gradients cancel to ~2% of their terms "
@@ -53,15 +56,15 @@ TABLE: dict[tuple[str, str, str], Tolerance] = {
         1e-6, 0.0, "one step from the same parameters: p - lr*g differs through g's rounding, ~1 ulp of p (measured 1.2e-7)"
     ),
     ("float32", "free_running", "cpu"): Tolerance(
-        1e-5, 0.0, "2000 contracting SGD steps accumulate per-step rounding: measured <= 1.5e-6 relative"
+        1e-5, 0.0, "per-step rounding accumulates over the run: measured <= 1.5e-6 relative over 2000 SGD steps (E01–E04), 8.6e-6 over 30000 momentum steps (E08)"
     ),
     ("float32", "float64_drift", "cpu"): Tolerance(
         1e-6, 0.0, "JAX float32's drift from a float64 run may be at most 4x torch float32's own drift (+1e-6 relative)", factor=4.0
     ),
     # float64 on CPU: the same algorithms at ~1e-16 unit roundoff.
-    ("float64", "same_point", "cpu"): Tolerance(1e-12, 0.0, "float64 sums in another order, cancelling late in a run: measured <= 4.9e-14 of the tree's magnitude"),
-    ("float64", "teacher_forced", "cpu"): Tolerance(1e-14, 0.0, "one float64 step from the same parameters: measured <= 2.1e-16, ~1 ulp"),
-    ("float64", "free_running", "cpu"): Tolerance(1e-12, 0.0, "2000 float64 steps: measured <= 3.9e-15 relative"),
+    ("float64", "same_point", "cpu"): Tolerance(1e-12, 0.0, "float64 sums in another order, cancelling late in a run: measured <= 4.9e-14 (E01–E04), 2.9e-13 (E08 at 30000 steps) of the tree's magnitude"),
+    ("float64", "teacher_forced", "cpu"): Tolerance(1e-14, 0.0, "one float64 step from the same state: measured <= 2.1e-16 (E01–E04), 1.2e-15 (E08 momentum buffers)"),
+    ("float64", "free_running", "cpu"): Tolerance(1e-12, 0.0, "float64 runs: measured <= 3.9e-15 relative (E01–E04), 4.8e-14 over 30000 steps (E08)"),
     # A demonstration's values come from a few operations each (a small matmul, one optimizer step).
     ("float32", "values", "cpu"): Tolerance(1e-6, 0.0, "a few float32 operations in another order: ~10 ulp (6e-8 each)"),
     ("float64", "values", "cpu"): Tolerance(1e-13, 0.0, "a few float64 operations in another order: ~100 ulp (1.1e-16 each)"),
