@@ -74,7 +74,32 @@ TABLE: dict[tuple[str, str, str], Tolerance] = {
 # the CPU entries are taken over as they are; a GPU run reports which precision setting it used.
 TABLE.update({(d, r, "gpu"): t for (d, r, dev), t in list(TABLE.items()) if dev == "cpu"})
 
-OVERRIDES: dict[tuple[str, str, str, str], Tolerance] = {}
+_E06_CHAOS = (
+    "E06 RMSprop is chaotic: the even coefficients' gradients are ~0 by symmetry and RMSprop divides their "
+    "rounding noise by its own RMS. JAX tracks torch to {before} until step ~1200 (default init), then both "
+    "part ways like any two roundings; from there |jax - torch| is judged against the spread of torch's own "
+    "float32 and float64 runs: measured at most {peak} that spread (the loss at the onset, step {at}; at the end "
+    "{end})"
+)
+OVERRIDES: dict[tuple[str, str, str, str], Tolerance] = {
+    ("E06", "float32", "free_running", "cpu"): Tolerance(
+        1e-5, 0.0, _E06_CHAOS.format(before="2.5e-6", peak="7.8x", at=1218, end="0.94x for the parameters, 2.1x for square_avg"), factor=10.0),
+    ("E06", "float32", "float64_drift", "cpu"): Tolerance(
+        1e-6, 0.0, _E06_CHAOS.format(before="2.5e-6", peak="7.8x", at=1218, end="0.94x for the parameters, 2.1x for square_avg"), factor=10.0),
+    ("E06", "float64", "free_running", "cpu"): Tolerance(
+        1e-12, 0.0, _E06_CHAOS.format(before="1.8e-15", peak="1.14x", at=1253, end="0.05x for the parameters, 2.45x for square_avg"), factor=3.0),
+    ("E22", "float32", "values", "cpu"): Tolerance(
+        2e-6, 0.0, "conv and fc gradients are sums of hundreds of float32 products: over 10 data seeds both "
+        "frameworks sit 4-7e-7 from float64 and their gap reaches 8.6e-7 (grad.conv1.bias, data seed 3)"),
+}
+
+
+OVERRIDES.update({(e, d, r, "gpu"): t for (e, d, r, dev), t in list(OVERRIDES.items()) if dev == "cpu"})
+
+
+def is_override(example_id: str, dtype: str, regime: str, device: str) -> bool:
+    """Whether an example has its own entry for this comparison (it then covers its whole state)."""
+    return (example_id, dtype, regime, device) in OVERRIDES
 
 
 def tolerance(example_id: str, dtype: str, regime: str, device: str) -> Tolerance:

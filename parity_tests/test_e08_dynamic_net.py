@@ -8,9 +8,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-import torch
 
-from jaxport import harness, optim, params, training
+from jaxport import optim, params, training
 from jaxport.cli import main
 from jaxport.examples import e08_dynamic_net as e08
 from jaxport.examples import e08_dynamic_net_torch as ref

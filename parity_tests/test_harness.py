@@ -94,6 +94,15 @@ def test_compare_trees_bounds_and_nans():
     assert not harness.compare_trees("X", "r", one_nan, ref, np.array([7]), tol).passed
 
 
+def test_one_sided_infinity_fails_and_matching_infinities_pass():
+    tol = tolerances.Tolerance(1e-3, 0.0, "test")
+    ref = {"a": np.array([[np.inf, 1.0]])}
+    assert not harness.compare_trees("X", "r", {"a": np.array([[1e30, 1.0]])}, ref, np.array([0]), tol).passed
+    assert not harness.compare_trees("X", "r", {"a": np.array([[-np.inf, 1.0]])}, ref, np.array([0]), tol).passed
+    assert not harness.compare_trees("X", "r", {"a": np.array([[1.0, 1.0]])}, {"a": np.array([[1.0, np.inf]])}, np.array([0]), tol).passed
+    assert harness.compare_trees("X", "r", {"a": np.array([[np.inf, 1.0005]])}, ref, np.array([0]), tol).passed
+
+
 def test_envelope_widens_only_by_its_factor():
     ref = {"a": np.array([[1.0]])}
     ours = {"a": np.array([[1.01]])}
@@ -106,9 +115,11 @@ def test_every_table_entry_has_a_reason_and_every_regime_an_entry():
     for key, tol in {**tolerances.TABLE, **tolerances.OVERRIDES}.items():
         assert len(tol.reason) > 20, key
     for dtype in ("float32", "float64"):
-        for regime in ("same_point", "teacher_forced", "free_running"):
+        for regime in ("same_point", "teacher_forced", "free_running", "values"):
             for device in ("cpu", "gpu"):
                 tolerances.tolerance("E03", dtype, regime, device)
+    for (example, dtype, regime, device) in tolerances.OVERRIDES:  # every override exists for both devices
+        assert (example, dtype, regime, "gpu" if device == "cpu" else "cpu") in tolerances.OVERRIDES
     tolerances.tolerance("E03", "float32", "float64_drift", "cpu")
     with pytest.raises(KeyError, match="add a measured entry"):
         tolerances.tolerance("E03", "float16", "same_point", "cpu")

@@ -34,8 +34,6 @@ def test_catalog_table_is_current():
 
 
 def test_report_example_matches_the_report_format():
-    from jaxport import report  # noqa: F401  (the header format below is report.table's)
-
     assert re.search(r"E03 polynomial_autograd  \[float32, cpu\]  JAX vs torch: PASS   \(wall: jax \S+ s with compile, torch \S+ s\)", README)
     for regime in ("same_point", "teacher_forced", "free_running", "float64_drift"):
         assert f"**{regime}**" in README
