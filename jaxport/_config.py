@@ -17,20 +17,25 @@ def enable_x64() -> None:
 
 
 def limit_cpu_threads(threads: int) -> None:
-    """Start JAX's CPU backend with a thread pool confined to ``threads`` cores.
+    """Run JAX's CPU backend and torch on ``threads`` cores each (the CLI and the tests use 1).
 
-    Why: the polynomial examples' steps are ~25 kernels on 2000-element arrays. XLA's CPU runtime
-    runs independent kernels concurrently on its thread pool, and on a 2-core machine the cross-core
-    hand-offs cost more than the kernels: E04's 2000-step loop takes 39–58 ms with the default pool
-    and 12–20 ms with a one-core pool (measured here, median of 15). The pool sizes itself from the
-    CPU affinity at start-up, so the calling thread narrows its affinity, starts the backend, and
-    restores its affinity: torch and the rest of the process keep every core.
+    Why: the examples' steps are many tiny kernels. XLA's CPU runtime runs independent kernels
+    concurrently on its thread pool, and on a 2-core machine the cross-core hand-offs cost more than
+    the kernels: E04's 2000-step loop takes 39–58 ms with the default pool and 12–20 ms with a
+    one-core pool (median of 15). torch's intra-op threads stall the same way on small matmuls: a
+    recorded 2000-step E05 run took 0.5–0.7 s on one thread and up to 41 s on two on a loaded
+    machine. Benchmarks then compare the two frameworks on equal terms, one core each.
 
-    Must run before JAX's CPU backend starts (before any array or ``jax.devices()``); a no-op where
-    the OS has no ``sched_setaffinity`` or ``threads`` is at least the number of allowed cores.
+    JAX's pool sizes itself from the CPU affinity when the backend starts, so the calling thread
+    narrows its affinity, starts the backend, and restores it. Must run before JAX's CPU backend
+    starts (before any array or ``jax.devices()``). ``threads`` at least the number of allowed cores
+    leaves JAX's pool as it is.
     """
     if threads < 1:
         raise ValueError(f"threads must be >= 1, got {threads}")
+    import torch
+
+    torch.set_num_threads(threads)
     if not hasattr(os, "sched_setaffinity"):
         return
     allowed = sorted(os.sched_getaffinity(0))
@@ -44,7 +49,7 @@ def limit_cpu_threads(threads: int) -> None:
 
 
 def cpu_threads_from_env(default: int = 1) -> int:
-    """``JAXPORT_CPU_THREADS`` (default 1), the size of JAX's CPU thread pool for the CLI and tests."""
+    """``JAXPORT_CPU_THREADS`` (default 1): the threads JAX and torch each get, for the CLI and tests."""
     raw = os.environ.get("JAXPORT_CPU_THREADS", str(default))
     try:
         value = int(raw)

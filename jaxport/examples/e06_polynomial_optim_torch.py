@@ -1,0 +1,81 @@
+"""E06 reference: the seed's optim-package network (RMSprop), as written.
+
+Changes from the seed: initial values come in as a ``state_dict`` (``load_state_dict(strict=True)``
+instead of torch's random init) and the data as arguments (the same numbers JAX gets); ``dtype``
+and ``device`` come from the run's settings; a Recorder keeps the parameters, RMSprop's
+``square_avg`` (zeros before the first step) and its per-parameter ``step`` under the JAX names.
+"""
+
+from collections.abc import Callable, Mapping
+
+import numpy as np
+import torch
+
+from jaxport.reference import Recorder, torch_device, torch_dtype
+from jaxport.spec import RefRun
+
+FRAMEWORK = "torch"
+
+
+def _state(model, optimizer) -> dict:
+    out = {}
+    for name, p in model.named_parameters():
+        st = optimizer.state.get(p, {})
+        out[name] = p
+        out[f"square_avg.{name}"] = st["square_avg"] if "square_avg" in st else torch.zeros_like(p)
+        out[f"count.{name}"] = np.int32(int(st["step"]) if "step" in st else 0)
+    return out
+
+
+def train(
+    params: Mapping[str, np.ndarray],
+    data: Mapping[str, np.ndarray],
+    cfg,
+    *,
+    device: str = "cpu",
+    record: bool = False,
+    report: Callable[[str], None] | None = None,
+) -> RefRun:
+    rec = Recorder("E06 polynomial_optim", FRAMEWORK, record, report)
+    dtype = torch_dtype(cfg.dtype)
+    device = torch_device(device)
+
+    # Create Tensors to hold input and outputs (the shared arrays).
+    x = torch.tensor(data["x"], device=device, dtype=dtype)
+    y = torch.tensor(data["y"], device=device, dtype=dtype)
+
+    # Prepare the input tensor (x, x^2, x^3).
+    p = torch.tensor(data["p"].tolist(), device=device)
+    xx = x.unsqueeze(-1).pow(p)
+
+    # Use the nn package to define our model and loss function.
+    model = torch.nn.Sequential(torch.nn.Linear(3, 1), torch.nn.Flatten(0, 1)).to(device=device, dtype=dtype)
+    model.load_state_dict({k: torch.tensor(v, device=device, dtype=dtype) for k, v in params.items()}, strict=True)
+    loss_fn = torch.nn.MSELoss(reduction="sum")
+
+    # Use the optim package to define an Optimizer that will update the weights of the model for us.
+    learning_rate = cfg.lr
+    optimizer = torch.optim.RMSprop(model.parameters(), lr=learning_rate)
+    for t in range(cfg.steps):
+        # Forward pass: compute predicted y by passing x to the model.
+        y_pred = model(xx)
+
+        # Compute and print loss.
+        loss = loss_fn(y_pred, y)
+        rec.loss(loss)
+        if t % cfg.print_every == cfg.print_every - 1:
+            rec.print(f"Step: {t} Loss: {loss.item()}")
+
+        # Zero the gradients, backward pass, then let the optimizer update the parameters.
+        optimizer.zero_grad()
+        loss.backward()
+        if rec.record:
+            rec.step(_state(model, optimizer), {name: q.grad for name, q in model.named_parameters()})
+        optimizer.step()
+
+    run = rec.finish(_state(model, optimizer))
+    if report is not None:
+        linear_layer = model[0]
+        report(f"Result: y = {linear_layer.bias.item()} + {linear_layer.weight[:, 0].item()} x + "
+               f"{linear_layer.weight[:, 1].item()} x^2 + {linear_layer.weight[:, 2].item()} x^3")
+    return run

@@ -1,0 +1,92 @@
+"""E07 reference: the seed's custom ``nn.Module`` (Polynomial3) trained with ``torch.optim.SGD``, as written.
+
+Changes from the seed: the four parameters get explicit initial values through
+``load_state_dict(strict=True)`` (the constructor still draws ``torch.randn`` as the seed's does;
+those values are then replaced) and the data comes in as arguments (the same numbers JAX gets);
+``dtype`` and ``device`` come from the run's settings; a Recorder keeps the trajectory.
+"""
+
+from collections.abc import Callable, Mapping
+
+import numpy as np
+import torch
+
+from jaxport.examples._polynomial import PolynomialConfig
+from jaxport.reference import Recorder, torch_device, torch_dtype
+from jaxport.spec import RefRun
+
+FRAMEWORK = "torch"
+
+
+class Polynomial3(torch.nn.Module):
+    def __init__(self):
+        """
+        In the constructor we instantiate four parameters and assign them as
+        member parameters of this class.
+        """
+        super().__init__()
+        self.a = torch.nn.Parameter(torch.randn(()))
+        self.b = torch.nn.Parameter(torch.randn(()))
+        self.c = torch.nn.Parameter(torch.randn(()))
+        self.d = torch.nn.Parameter(torch.randn(()))
+
+    def forward(self, x):
+        """
+        In the forward function we accept a Tensor of input data and we must return
+        a Tensor of output data.
+        """
+        return self.a + self.b * x + self.c * x**2 + self.d * x**3
+
+    def string(self):
+        """
+        A custom method that prints out the equation with its current weights.
+        """
+        return f"y = {self.a.item()} + {self.b.item()} x + {self.c.item()} x^2 + {self.d.item()} x^3"
+
+
+def train(
+    params: Mapping[str, np.ndarray],
+    data: Mapping[str, np.ndarray],
+    cfg: PolynomialConfig,
+    *,
+    device: str = "cpu",
+    record: bool = False,
+    report: Callable[[str], None] | None = None,
+) -> RefRun:
+    rec = Recorder("E07 polynomial_module", FRAMEWORK, record, report)
+    dtype = torch_dtype(cfg.dtype)
+    device = torch_device(device)
+
+    # Create Tensors to hold input and outputs.
+    x = torch.tensor(data["x"], device=device, dtype=dtype)
+    y = torch.tensor(data["y"], device=device, dtype=dtype)
+
+    # Construct our model by instantiating the class defined above, then give it the run's values
+    model = Polynomial3().to(device=device, dtype=dtype)
+    model.load_state_dict({k: torch.tensor(v, device=device, dtype=dtype) for k, v in params.items()}, strict=True)
+
+    # Construct our loss function and an Optimizer. The call to model.parameters()
+    # in the SGD constructor will contain the learnable parameters (defined
+    # with torch.nn.Parameter) which are members of the model.
+    criterion = torch.nn.MSELoss(reduction="sum")
+    optimizer = torch.optim.SGD(model.parameters(), lr=cfg.lr)
+    for t in range(cfg.steps):
+        # Forward pass: Compute predicted y by passing x to the model
+        y_pred = model(x)
+
+        # Compute and print loss
+        loss = criterion(y_pred, y)
+        rec.loss(loss)
+        if t % cfg.print_every == cfg.print_every - 1:
+            rec.print(f"Step: {t} Loss: {loss.item()}")
+
+        # Zero gradients, perform a backward pass, and update the weights.
+        optimizer.zero_grad()
+        loss.backward()
+        rec.step(model.state_dict(), {name: p.grad for name, p in model.named_parameters()})
+        optimizer.step()
+
+    run = rec.finish(model.state_dict())
+    if report is not None:
+        report(f"Result: {model.string()}")
+    return run
