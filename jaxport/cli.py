@@ -54,7 +54,8 @@ def _lr(s: str) -> float:
 def _add_settings(p: argparse.ArgumentParser, *, dtype_choices: Sequence[str], dtype_help: str) -> None:
     init = p.add_mutually_exclusive_group()
     init.add_argument("--seed", type=_seed, help="draw initial values from numpy.random.default_rng(SEED) (default 0)")
-    init.add_argument("--init", metavar="PATH", help="initial values from a .json (name -> number or nested list) or .npz")
+    init.add_argument("--init", metavar="PATH", help="initial values from .json (name -> number or nested list), .npz, "
+                      ".safetensors or a torch .pth state_dict (read with weights_only=True)")
     p.add_argument("--steps", type=_positive_int, help="override the seed's number of steps")
     p.add_argument("--lr", type=_lr, help="override the seed's learning rate")
     p.add_argument("--dtype", choices=dtype_choices, help=dtype_help)
@@ -75,6 +76,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("example", help="an id (E03, e03) or a name (polynomial_autograd)")
     p.add_argument("--framework", choices=("jax", "torch", "numpy", "reference"), default="jax",
                    help="the JAX port (default), or the reference: torch (NumPy for E01); 'reference' names either")
+    p.add_argument("--save", metavar="PATH", help="write the trained parameters: .pth (a torch state_dict), "
+                   ".safetensors, .npz or .json, by extension (atomically)")
     _add_settings(p, dtype_choices=("float32", "float64"), dtype_help="default: the seed's")
     p.set_defaults(func=cmd_run)
 
@@ -148,7 +151,9 @@ def cmd_list(args) -> int:
 
 
 def cmd_run(args) -> int:
-    from jaxport import params, training
+    import numpy as np
+
+    from jaxport import checkpoint, params, training
 
     (example,) = _examples(argparse.Namespace(all=False, example=args.example))
     init = _init(example, args)
@@ -156,7 +161,11 @@ def cmd_run(args) -> int:
     p0 = params.cast(init, cfg.dtype)
     report = None if args.json else print
     if example.kind == "values":
+        if args.save:
+            raise UsageError(f"--save: {example.label} trains nothing; it has no parameters to save")
         return _run_values(example, args, cfg, p0, report)
+    if args.save:
+        checkpoint.check_writable(args.save)  # before training, not after
     if args.framework == "jax":
         result = training.train(example, p0, cfg, device=args.device, report=report)
         framework, final, losses, seconds = "jax", result.params, result.losses, result.seconds
@@ -171,6 +180,10 @@ def cmd_run(args) -> int:
             "history": [[i, float(v)] for i, v in enumerate(losses)],
         }))
     print(f"{example.label}: {cfg.steps} steps in {seconds:.2f} s ({framework}, {cfg.dtype}, {args.device})", file=sys.stderr)
+    if args.save:
+        existed = Path(args.save).exists()
+        checkpoint.save({k: np.asarray(v) for k, v in example.params_in(final).items()}, args.save)
+        print(f"wrote {args.save}" + (" (replaced the file that was there)" if existed else ""), file=sys.stderr)
     return 0
 
 

@@ -6,8 +6,6 @@ random streams across frameworks: it draws the values once in NumPy (``--seed S`
 same numbers to JAX and to the reference.
 """
 
-import json
-import zipfile
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -31,31 +29,19 @@ def draw(shapes: Shapes, seed: int) -> Params:
 
 
 def load(path: str | Path, shapes: Shapes) -> Params:
-    """Read initial values from ``.json`` (name → number or nested list) or ``.npz`` (named arrays).
+    """Read initial values from ``.json``, ``.npz``, ``.safetensors`` or a torch ``.pth`` state_dict.
+
+    Names as the reference's parameters (``a b c d``; ``0.weight``...). A ``.pth`` is read with
+    ``torch.load(weights_only=True)`` only (see :mod:`jaxport.checkpoint`).
 
     Raises:
-        UsageError: the file is missing, unreadable or malformed; a name is missing or unknown; a
-            shape is wrong; a value is not finite. The message names the file and the parameter.
+        UsageError: the file is missing, unreadable, malformed or would run code; a name is missing
+            or unknown; a shape is wrong; a value is not finite. The message names the file and the
+            parameter.
     """
-    path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix not in (".json", ".npz"):
-        raise UsageError(f"--init {path}: unsupported file type {suffix or '(none)'!r}; expected .json or .npz")
-    try:
-        if suffix == ".json":
-            raw = json.loads(path.read_text())
-            if not isinstance(raw, dict):
-                raise UsageError(f"--init {path}: expected a JSON object of name → number or nested list")
-        else:
-            with np.load(path, allow_pickle=False) as npz:
-                raw = {k: npz[k] for k in npz.files}
-    except UsageError:
-        raise
-    except FileNotFoundError:
-        raise UsageError(f"--init {path}: no such file") from None
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as e:
-        raise UsageError(f"--init {path}: cannot read it ({type(e).__name__}: {e})") from None
-    return validate(raw, shapes, source=f"--init {path}")
+    from jaxport import checkpoint
+
+    return validate(checkpoint.load(path, what="--init"), shapes, source=f"--init {path}")
 
 
 def validate(raw: Mapping[str, object], shapes: Shapes, *, source: str) -> Params:

@@ -137,7 +137,7 @@ def _write(tmp_path, name, content):
     [
         ("missing.json", None, ["no such file"]),
         ("bad.json", "{not json", ["cannot read it"]),
-        ("list.json", "[1, 2]", ["expected a JSON object"]),
+        ("list.json", "[1, 2]", ["expected a mapping of parameter name"]),
         ("short.json", '{"a": 1, "b": 2, "c": 3}', ["missing parameter 'd'"]),
         ("extra.json", '{"a": 1, "b": 2, "c": 3, "d": 4, "e": 5}', ["unknown parameter 'e'"]),
         ("shape.json", '{"a": [1, 2], "b": 2, "c": 3, "d": 4}', ["'a' has shape [2], expected []"]),

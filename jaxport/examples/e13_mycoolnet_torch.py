@@ -1,0 +1,97 @@
+"""E13 reference: the seed's MyCoolNet and its 10-step SGD loop, as written.
+
+Changes from the seed: the initial weights come in as arguments (loaded with
+``load_state_dict(strict=True)``) and ``x`` comes in as data; ``dtype`` and ``device`` come from
+the run's settings; the Recorder keeps the parameters, SGD's momentum buffers (zeros before torch
+creates them at the first ``step()``) and how many steps updated each parameter, under the JAX
+state's names, so a JAX step can start from torch's exact optimizer state.
+"""
+
+from collections.abc import Callable, Mapping
+
+import numpy as np
+import torch
+
+from jaxport.reference import Recorder, to_numpy, torch_device, torch_dtype
+from jaxport.spec import RefRun
+
+FRAMEWORK = "torch"
+
+
+class MyCoolNet(torch.nn.Module):
+    def __init__(self, in_size, out_size):
+        super(MyCoolNet, self).__init__()
+
+        self.lin1 = torch.nn.Linear(in_size, 10)
+        self.lin2 = torch.nn.Linear(10, 15)
+        self.lin3 = torch.nn.Linear(15, 10)
+        self.lin4 = torch.nn.Linear(10, out_size)
+        self.relu = torch.nn.ReLU()
+        self.sig = torch.nn.Sigmoid()
+
+    def forward(self, x):
+        hidden = self.relu(self.lin1(x))
+        hidden = self.relu(self.lin2(hidden))
+        hidden = self.relu(self.lin3(hidden))
+        output = self.sig(self.lin4(hidden))
+
+        return output
+
+
+def optimizer_state(model: torch.nn.Module, optimizer: torch.optim.Optimizer, counts: Mapping[str, int],
+                    buffers: tuple[str, ...] = ("momentum_buffer",)) -> dict:
+    """Parameters, then each of ``optimizer.state[p][buffer]`` (zeros before it exists) and the steps
+    that updated each parameter, by name: ``lin1.weight``, ``momentum_buffer.lin1.weight``, ``count.lin1.weight``."""
+    out = {}
+    for k, p in model.named_parameters():
+        out[k] = p
+    for buffer in buffers:
+        for k, p in model.named_parameters():
+            value = optimizer.state[p].get(buffer) if p in optimizer.state else None
+            out[f"{buffer}.{k}"] = torch.zeros_like(p) if value is None else value
+    for k in counts:
+        out[f"count.{k}"] = np.int32(counts[k])
+    return out
+
+
+def train(
+    params: Mapping[str, np.ndarray],
+    data: Mapping[str, np.ndarray],
+    cfg,
+    *,
+    device: str = "cpu",
+    record: bool = False,
+    report: Callable[[str], None] | None = None,
+) -> RefRun:
+    rec = Recorder("E13 mycoolnet", FRAMEWORK, record, report)
+    dtype = torch_dtype(cfg.dtype)
+    device = torch_device(device)
+
+    model = MyCoolNet(in_size=5, out_size=5).to(device=device, dtype=dtype)
+    model.load_state_dict({k: torch.tensor(v, dtype=dtype) for k, v in params.items()}, strict=True)
+    optimizer = torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=cfg.momentum)
+
+    x = torch.tensor(data["x"], device=device, dtype=dtype)  # seed: torch.tensor([1.,2,3,4,5])
+
+    counts = {k: 0 for k, _ in model.named_parameters()}  # steps in which each parameter had a gradient
+    for i in range(cfg.steps):
+        out = model(x)
+        loss = torch.sum((0 - out) ** 2)  # loss decreases as out->0
+        rec.loss(loss)
+
+        loss.backward()  # Calculate gradients
+        rec.step(optimizer_state(model, optimizer, counts), {k: p.grad for k, p in model.named_parameters()})
+        optimizer.step()  # Step all weights in the direction of gradient
+        for k, p in model.named_parameters():
+            counts[k] += p.grad is not None
+        optimizer.zero_grad()
+        if i % cfg.print_every == cfg.print_every - 1:
+            rec.print(f"Loss {i}: {loss.item()}")
+
+    run = rec.finish(optimizer_state(model, optimizer, counts))
+    if report is not None:
+        with torch.no_grad():
+            out = to_numpy(model(x))
+        body = np.array2string(out, precision=4, floatmode="fixed", separator=", ", prefix="tensor(")
+        report(f"model(x) = tensor({body})")
+    return run

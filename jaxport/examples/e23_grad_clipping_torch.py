@@ -1,0 +1,58 @@
+"""E23 reference: the notes' gradient clipping between ``backward()`` and ``step()``, as written.
+
+Changes from the notes: the model, criterion, optimizer and batch (which the notes do not show)
+are the ones described in the JAX port, with the initial weights and data passed in; both clips
+run, each from a fresh model with the same weights; the by-norm line uses torch's keyword
+``max_norm`` (the notes' ``clip_norm=1`` raises ``TypeError``).
+"""
+
+from collections.abc import Mapping
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.optim as optim
+
+from jaxport.reference import to_numpy, torch_device, torch_dtype
+
+FRAMEWORK = "torch"
+
+
+def _backward_clip_step(clip, params, data, cfg, device, dtype) -> tuple[dict, dict, dict, torch.Tensor, torch.Tensor]:
+    """One notes-style step with ``clip``: returns grads before and after the clip, new params, loss, clip's return."""
+    model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3)).to(device, dtype)
+    model.load_state_dict({k: torch.tensor(v, dtype=dtype) for k, v in params.items()}, strict=True)
+    criterion = nn.MSELoss()
+    optimizer = optim.SGD(model.parameters(), lr=cfg.lr)
+    input = torch.tensor(data["input"], device=device, dtype=dtype)
+    target = torch.tensor(data["target"], device=device, dtype=dtype)
+
+    loss = criterion(model(input), target)
+    optimizer.zero_grad()
+    loss.backward()
+    raw = {k: to_numpy(p.grad).copy() for k, p in model.named_parameters()}
+
+    returned = clip(model.parameters())
+
+    clipped = {k: to_numpy(p.grad).copy() for k, p in model.named_parameters()}
+    optimizer.step()
+    stepped = {k: to_numpy(p).copy() for k, p in model.named_parameters()}
+    return raw, clipped, stepped, loss, returned
+
+
+def values(params: Mapping[str, np.ndarray], data: Mapping[str, np.ndarray], cfg, *, device: str = "cpu") -> dict[str, np.ndarray]:
+    dtype = torch_dtype(cfg.dtype)
+    device = torch_device(device)
+
+    # by value
+    raw, by_value, after_value, loss, _ = _backward_clip_step(
+        lambda ps: torch.nn.utils.clip_grad_value_(ps, clip_value=cfg.clip_value), params, data, cfg, device, dtype)
+    # by norm (the notes: clip_norm=1; torch's keyword is max_norm)
+    _, by_norm, after_norm, _, total_norm = _backward_clip_step(
+        lambda ps: torch.nn.utils.clip_grad_norm_(ps, max_norm=cfg.max_norm), params, data, cfg, device, dtype)
+
+    out = {"loss": to_numpy(loss).copy(), "total_norm": to_numpy(total_norm).copy()}
+    for name, tree in (("grad", raw), ("clip_value", by_value), ("clip_norm", by_norm),
+                       ("step_value", after_value), ("step_norm", after_norm)):
+        out.update({f"{name}.{k}": v for k, v in tree.items()})
+    return out
