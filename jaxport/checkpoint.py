@@ -82,8 +82,8 @@ def _load_pth(path: Path, what: str) -> dict[str, np.ndarray]:
         found = re.search(r"Unsupported (global: GLOBAL \S+|operand \d+|class \S+)", str(e))
         raise UsageError(
             f"{what} {path}: refused: torch.load(weights_only=True) will not unpickle it"
-            f"{f' ({found.group(0)})' if found else ''}: it holds more than tensors (a pickled module, or code); "
-            "a .pth must hold a state_dict of tensors"
+            f"{f' ({found.group(0)})' if found else ''}: it is not a plain state_dict of tensors (a pickled "
+            "module, code, or not a torch file at all)"
         ) from None
     if not isinstance(obj, Mapping):
         raise UsageError(f"{what} {path}: expected a state_dict (parameter name → tensor), got {type(obj).__name__}")
@@ -113,7 +113,7 @@ def save(values: Mapping[str, object], path: str | Path, *, what: str = "--save"
     """
     path = Path(path)
     suffix = check_writable(path, what=what)
-    arrays = {k: np.ascontiguousarray(np.asarray(v)) for k, v in values.items()}
+    arrays = {k: np.asarray(v).copy(order="C") for k, v in values.items()}  # (ascontiguousarray makes 0-d 1-d)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     try:
