@@ -25,7 +25,7 @@ standing in for the gradients), and no sentinel values hide in the gradients.
 """
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
 import jax
@@ -42,6 +42,10 @@ __all__ = [
     "clip_grad_value",
     "lookahead",
     "fill_absent",
+    "init_flat",
+    "update_flat",
+    "state_from_flat",
+    "state_to_flat",
     "SgdState",
     "RmspropState",
     "AdamState",
@@ -444,3 +448,55 @@ def lookahead(
         return updates, LookaheadState(count, slow, inner_state)
 
     return optax.GradientTransformationExtraArgs(init_fn, update_fn)
+
+
+def _leaf_name(path) -> str:
+    """``field.param`` for a per-parameter leaf, ``field`` for a scalar one; wrapper fields (a
+    lookahead's ``inner_state``) are skipped, so names read like torch's ``optimizer.state[p][field]``."""
+    field, params = None, []
+    for entry in path:
+        if isinstance(entry, jax.tree_util.GetAttrKey):
+            field = entry.name
+        elif isinstance(entry, jax.tree_util.DictKey):
+            params.append(str(entry.key))
+        else:  # a tuple position (optax.chain): no name of its own
+            continue
+    return ".".join([field or "state", *params])
+
+
+def state_to_flat(opt_state: PyTree) -> dict[str, jax.Array]:
+    """An optimizer state as a flat ``{name: array}``: ``square_avg.0.weight``, ``count.a``, ``count``.
+
+    The names follow torch's per-parameter ``optimizer.state[p]`` (``momentum_buffer``, ``exp_avg``,
+    ``exp_avg_sq``, ``square_avg``; ``count`` for torch's ``step``), so a torch reference can record
+    its own state under the same names. Inverse: :func:`state_from_flat`.
+    """
+    leaves = jax.tree_util.tree_flatten_with_path(opt_state)[0]
+    out = {}
+    for path, leaf in leaves:
+        name = _leaf_name(path)
+        if name in out:
+            raise ValueError(f"optimizer state leaves share the name {name!r}")
+        out[name] = leaf
+    return out
+
+
+def state_from_flat(template: PyTree, flat: Mapping[str, jax.Array]) -> PyTree:
+    """The optimizer state shaped like ``template`` (e.g. ``tx.init(params)`` or its ``jax.eval_shape``),
+    its leaves taken from ``flat`` by the names :func:`state_to_flat` gives them."""
+    paths, treedef = jax.tree_util.tree_flatten_with_path(template)
+    return jax.tree_util.tree_unflatten(treedef, [flat[_leaf_name(path)] for path, _ in paths])
+
+
+def init_flat(tx: optax.GradientTransformation, params: Mapping[str, Any]) -> dict[str, Any]:
+    """A flat training state: the parameters and ``tx``'s state under :func:`state_to_flat`'s names."""
+    return {**params, **state_to_flat(tx.init(dict(params)))}
+
+
+def update_flat(tx: optax.GradientTransformation, state: Mapping[str, Any], grads: Mapping[str, Any], **extra) -> dict[str, Any]:
+    """``optimizer.step()`` on a flat training state: the parameters named in ``grads`` are updated,
+    the optimizer's leaves replaced; ``extra`` (e.g. ``present=``) goes to ``tx.update``."""
+    params = {k: state[k] for k in grads}
+    opt_state = state_from_flat(jax.eval_shape(tx.init, params), state)
+    updates, opt_state = tx.update(dict(grads), opt_state, params, **extra)
+    return {**optax.apply_updates(params, updates), **state_to_flat(opt_state)}

@@ -72,7 +72,7 @@ def test_slow_weights_move_every_k_steps(float64_run):
         for i in (cfg.k - 1, 2 * cfg.k - 1):  # fast = slow: torch copies; optim.lookahead updates by slow - fast,
             ulp = np.spacing(np.abs(fast[i - 1]).max())  # exact unless the two lie more than 2x apart
             np.testing.assert_allclose(fast[i], slow[i], rtol=0, atol=ulp, err_msg=k)
-    np.testing.assert_array_equal(states["lookahead_step"], np.arange(1, STEPS + 1))
+    np.testing.assert_array_equal(states["count"], np.arange(1, STEPS + 1))
 
 
 def test_optax_lookahead_keeps_both_copies_in_the_params():

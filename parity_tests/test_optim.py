@@ -417,3 +417,23 @@ def test_optax_masked_does_not_freeze_and_zero_grads_keep_moving():
     u_ours, _ = ours.update(zero_e, s_ours, params, present={"w": True, "e": False})
     assert np.all(np.asarray(u_plain["e"]) != 0)  # momentum keeps moving "e"
     assert np.all(np.asarray(u_ours["e"]) == 0)
+
+
+@pytest.mark.parametrize("make", [lambda: optim.sgd(0.1, momentum=0.9), lambda: optim.rmsprop(centered=True, momentum=0.5),
+                                  lambda: optim.lookahead(optim.adam(amsgrad=True)), lambda: optax.chain(optim.clip_grad_norm(1.0), optim.adam())],
+                         ids=["sgd", "rmsprop", "lookahead", "chain"])
+def test_flat_state_round_trip(make):
+    """state_to_flat names each leaf like torch's optimizer.state[p][field]; state_from_flat inverts it."""
+    tx = make()
+    params = {"0.weight": jnp.ones((2, 3)), "b": jnp.zeros(())}
+    state = tx.init(params)
+    flat = optim.state_to_flat(state)
+    assert all(name.split(".", 1)[0] in {"count", "momentum_buffer", "square_avg", "grad_avg", "exp_avg",
+                                          "exp_avg_sq", "max_exp_avg_sq", "slow"} for name in flat), sorted(flat)
+    back = optim.state_from_flat(jax.eval_shape(tx.init, params), flat)
+    assert jax.tree.structure(back) == jax.tree.structure(state)
+    grads = {"0.weight": jnp.full((2, 3), 0.5), "b": jnp.ones(())}
+    new = optim.update_flat(tx, optim.init_flat(tx, params), grads)
+    updates, s1 = tx.update(grads, state, params)
+    for k, v in {**optax.apply_updates(params, updates), **optim.state_to_flat(s1)}.items():
+        np.testing.assert_array_equal(np.asarray(new[k]), np.asarray(v), err_msg=k)

@@ -49,13 +49,9 @@ def optimizer(cfg: Config) -> optax.GradientTransformationExtraArgs:
     return optim.rmsprop(cfg.lr)
 
 
-def init_state(params: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Parameters, RMSprop's ``square_avg`` (zeros) and torch's per-parameter ``step`` counts."""
-    out = dict(params)
-    for k in NAMES:
-        out[f"square_avg.{k}"] = np.zeros_like(params[k])
-        out[f"count.{k}"] = np.zeros((), np.int32)
-    return out
+def init_state(params: Mapping[str, np.ndarray]) -> dict[str, jax.Array]:
+    """Parameters, RMSprop's ``square_avg`` (zeros) and per-parameter ``count`` (torch's ``step``)."""
+    return optim.init_flat(optimizer(CONFIG), params)
 
 
 def params_of(state: Mapping[str, jax.Array]) -> Params:
@@ -64,16 +60,7 @@ def params_of(state: Mapping[str, jax.Array]) -> Params:
 
 def apply(state: Mapping[str, jax.Array], grads: Params, data, t, cfg: Config) -> dict[str, jax.Array]:
     """``optimizer.step()``: the optax update from ``grads``, state in and state out."""
-    params = params_of(state)
-    opt_state = optim.RmspropState(count={k: state[f"count.{k}"] for k in NAMES},
-                                   square_avg={k: state[f"square_avg.{k}"] for k in NAMES},
-                                   grad_avg=None, momentum_buffer=None)
-    updates, opt_state = optimizer(cfg).update(grads, opt_state, params)
-    new = dict(optax.apply_updates(params, updates))
-    for k in NAMES:
-        new[f"square_avg.{k}"] = opt_state.square_avg[k]
-        new[f"count.{k}"] = opt_state.count[k]
-    return new
+    return optim.update_flat(optimizer(cfg), state, grads)
 
 
 def step(state: Mapping[str, jax.Array], data: Mapping[str, jax.Array], t: jax.Array, cfg: Config):

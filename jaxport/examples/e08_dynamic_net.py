@@ -119,13 +119,9 @@ def optimizer(cfg: Config) -> optax.GradientTransformationExtraArgs:
     return optim.sgd(cfg.lr, momentum=cfg.momentum)
 
 
-def init_state(params: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+def init_state(params: Mapping[str, np.ndarray]) -> dict[str, jax.Array]:
     """Parameters, SGD momentum buffers (zeros) and per-parameter step counts (torch: buffer is None)."""
-    out = dict(params)
-    for k in NAMES:
-        out[f"momentum_buffer.{k}"] = np.zeros_like(params[k])
-        out[f"count.{k}"] = np.zeros((), np.int32)
-    return out
+    return optim.init_flat(optimizer(CONFIG), params)
 
 
 def params_of(state: Mapping[str, jax.Array]) -> Params:
@@ -134,16 +130,8 @@ def params_of(state: Mapping[str, jax.Array]) -> Params:
 
 def apply(state: Mapping[str, jax.Array], grads: Params, data: Mapping[str, jax.Array], t: jax.Array, cfg: Config):
     """The optimizer's half of a step: SGD with momentum from ``grads``; ``e`` absent at order 4."""
-    params = params_of(state)
     present = {k: (data["orders"][t] > 4) if k == "e" else True for k in NAMES}
-    opt_state = optim.SgdState(count={k: state[f"count.{k}"] for k in NAMES},
-                               momentum_buffer={k: state[f"momentum_buffer.{k}"] for k in NAMES})
-    updates, opt_state = optimizer(cfg).update(grads, opt_state, params, present=present)
-    new = dict(optax.apply_updates(params, updates))
-    for k in NAMES:
-        new[f"momentum_buffer.{k}"] = opt_state.momentum_buffer[k]
-        new[f"count.{k}"] = opt_state.count[k]
-    return new
+    return optim.update_flat(optimizer(cfg), state, grads, present=present)
 
 
 def step(state: Mapping[str, jax.Array], data: Mapping[str, jax.Array], t: jax.Array, cfg: Config, forward=predict):

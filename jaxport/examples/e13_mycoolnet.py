@@ -132,13 +132,9 @@ def optimizer(cfg: Config) -> optax.GradientTransformationExtraArgs:
     return optim.sgd(cfg.lr, momentum=cfg.momentum)
 
 
-def init_state(params: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+def init_state(params: Mapping[str, np.ndarray]) -> dict[str, jax.Array]:
     """Parameters, SGD momentum buffers (zeros: torch has none before the first step) and step counts."""
-    out = {k: params[k] for k in NAMES}
-    for k in NAMES:
-        out[f"momentum_buffer.{k}"] = np.zeros_like(params[k])
-        out[f"count.{k}"] = np.zeros((), np.int32)
-    return out
+    return optim.init_flat(optimizer(CONFIG), {k: params[k] for k in NAMES})
 
 
 def params_of(state: Mapping[str, jax.Array]) -> dict[str, jax.Array]:
@@ -147,15 +143,7 @@ def params_of(state: Mapping[str, jax.Array]) -> dict[str, jax.Array]:
 
 def apply(state: Mapping[str, jax.Array], grads: Params, data: Mapping[str, jax.Array], t: jax.Array, cfg: Config) -> dict:
     """``optimizer.step()`` as a function: new parameters and buffers from ``grads``."""
-    params = params_of(state)
-    opt_state = optim.SgdState(count={k: state[f"count.{k}"] for k in NAMES},
-                               momentum_buffer={k: state[f"momentum_buffer.{k}"] for k in NAMES})
-    updates, opt_state = optimizer(cfg).update(dict(grads), opt_state, params)
-    new = dict(optax.apply_updates(params, updates))
-    for k in NAMES:
-        new[f"momentum_buffer.{k}"] = opt_state.momentum_buffer[k]
-        new[f"count.{k}"] = opt_state.count[k]
-    return new
+    return optim.update_flat(optimizer(cfg), state, grads)
 
 
 def step(state: Mapping[str, jax.Array], data: Mapping[str, jax.Array], t: jax.Array, cfg: Config) -> tuple[dict, dict]:

@@ -13,7 +13,7 @@ The contrast: torch's Adam keeps ``exp_avg``, ``exp_avg_sq`` and ``step`` in ``o
 and a LookAhead wrapper keeps slow copies beside it, all mutated by ``step()``. Here the optimizer is
 one optax transformation, ``optim.lookahead(optim.adam(...))``, and its whole state is part of the
 training state under torch's names (``exp_avg.lin1.weight``, ``exp_avg_sq.*``, ``count.*``,
-``slow.*``, ``lookahead_step``): a pure step takes it in and returns it. ``optim.adam`` follows
+``slow.*``, ``count``): a pure step takes it in and returns it. ``optim.adam`` follows
 torch's arithmetic; plain ``optax.adam`` computes ``1 - β₂ᵗ`` in float32 when x64 is off (6e-6
 relative on the first update), and ``optax.lookahead`` keeps fast and slow weights together in the
 params (``LookaheadParams``) instead of in the state.
@@ -57,46 +57,18 @@ def optimizer(cfg: Config) -> optax.GradientTransformationExtraArgs:
     return optim.lookahead(optim.adam(cfg.lr, betas=cfg.betas, eps=cfg.eps), k=cfg.k, alpha=cfg.alpha)
 
 
-def init_state(params: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Parameters; Adam's moments (zeros) and step counts; LookAhead's slow weights (= the parameters) and step."""
-    out = {k: params[k] for k in NAMES}
-    for k in NAMES:
-        out[f"exp_avg.{k}"] = np.zeros_like(params[k])
-        out[f"exp_avg_sq.{k}"] = np.zeros_like(params[k])
-        out[f"count.{k}"] = np.zeros((), np.int32)
-        out[f"slow.{k}"] = np.array(params[k], copy=True)
-    out["lookahead_step"] = np.zeros((), np.int32)
-    return out
+def init_state(params: Mapping[str, np.ndarray]) -> dict[str, jax.Array]:
+    """Parameters; Adam's moments (zeros) and step counts; LookAhead's slow weights (= the parameters) and ``count``."""
+    return optim.init_flat(optimizer(CONFIG), {k: params[k] for k in NAMES})
 
 
 def params_of(state: Mapping[str, jax.Array]) -> dict[str, jax.Array]:
     return {k: state[k] for k in NAMES}
 
 
-def opt_state(state: Mapping[str, jax.Array]) -> optim.LookaheadState:
-    """The optax state inside the flat training state."""
-    leaf = lambda buffer: {k: state[f"{buffer}.{k}"] for k in NAMES}  # noqa: E731
-    adam = optim.AdamState(count=leaf("count"), exp_avg=leaf("exp_avg"), exp_avg_sq=leaf("exp_avg_sq"), max_exp_avg_sq=None)
-    return optim.LookaheadState(count=state["lookahead_step"], slow=leaf("slow"), inner_state=adam)
-
-
-def flat_state(params: Params, s: optim.LookaheadState) -> dict[str, jax.Array]:
-    """The flat training state from parameters and the optax state (the inverse of :func:`opt_state`)."""
-    out = dict(params)
-    for k in NAMES:
-        out[f"exp_avg.{k}"] = s.inner_state.exp_avg[k]
-        out[f"exp_avg_sq.{k}"] = s.inner_state.exp_avg_sq[k]
-        out[f"count.{k}"] = s.inner_state.count[k]
-        out[f"slow.{k}"] = s.slow[k]
-    out["lookahead_step"] = s.count
-    return out
-
-
 def apply(state: Mapping[str, jax.Array], grads: Params, data: Mapping[str, jax.Array], t: jax.Array, cfg: Config) -> dict:
     """``optimizer.step()`` as a function: one Adam step of the fast weights, a sync every k-th step."""
-    params = params_of(state)
-    updates, s = optimizer(cfg).update(dict(grads), opt_state(state), params)
-    return flat_state(optax.apply_updates(params, updates), s)
+    return optim.update_flat(optimizer(cfg), state, grads)
 
 
 def step(state: Mapping[str, jax.Array], data: Mapping[str, jax.Array], t: jax.Array, cfg: Config) -> tuple[dict, dict]:

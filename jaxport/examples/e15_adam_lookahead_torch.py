@@ -53,7 +53,7 @@ def _state(model: torch.nn.Module, lookahead: Lookahead) -> dict:
     for k, p in named:
         out[f"count.{k}"] = np.int32(adam[p]["step"].item() if "step" in adam.get(p, {}) else 0)
         out[f"slow.{k}"] = lookahead.slow[p]
-    out["lookahead_step"] = np.int32(lookahead.step_count)
+    out["count"] = np.int32(lookahead.step_count)
     return out
 
 
