@@ -223,6 +223,8 @@ def _run_values(example, args, cfg, p0, report) -> int:
 def cmd_compare(args) -> int:
     from jaxport import harness, report
 
+    if args.plot:
+        report.check_plot_path(Path(args.plot))
     results = []
     for example in _examples(args):
         init = _init(example, args)

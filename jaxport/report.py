@@ -30,6 +30,16 @@ def table(c: Comparison) -> str:
     return "\n".join(lines)
 
 
+def check_plot_path(path: Path) -> None:
+    """Fail early (before any run) on a ``--plot`` path that cannot be written."""
+    from jaxport.errors import UsageError
+
+    if path.suffix.lower() != ".png":
+        raise UsageError(f"--plot {path}: expected a .png path")
+    if not path.parent.is_dir():
+        raise UsageError(f"--plot {path}: directory {path.parent} does not exist")
+
+
 def plot(results: Sequence[Comparison], path: Path) -> list[Path]:
     """Write one PNG per comparison (one file when there is one): losses overlaid, |Δloss| on a log axis.
 
@@ -41,14 +51,7 @@ def plot(results: Sequence[Comparison], path: Path) -> list[Path]:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    if path.suffix.lower() != ".png":
-        from jaxport.errors import UsageError
-
-        raise UsageError(f"--plot {path}: expected a .png path")
-    if not path.parent.exists():
-        from jaxport.errors import UsageError
-
-        raise UsageError(f"--plot {path}: directory {path.parent} does not exist")
+    check_plot_path(path)
     written = []
     results = [c for c in results if len(c.ref_losses)]  # values examples have no loss curve
     for c in results:
