@@ -61,6 +61,8 @@ def _add_settings(p: argparse.ArgumentParser, *, dtype_choices: Sequence[str], d
     p.add_argument("--dtype", choices=dtype_choices, help=dtype_help)
     p.add_argument("--device", choices=("cpu", "gpu"), default="cpu", help="where both frameworks run (default cpu)")
     p.add_argument("--orders", metavar="PATH", help="E08: the per-step orders as a JSON list of 4, 5 or 6 (default: drawn from --seed)")
+    p.add_argument("--data-dir", metavar="DIR", help="E17/E21: the real dataset's files (Fashion-MNIST IDX, CIFAR-10 binary); "
+                   "default: an offline dataset shipped in a package, named in the output")
     p.add_argument("--json", action="store_true", help="print one JSON document instead of text")
 
 
@@ -129,6 +131,10 @@ def _config(example, args, **fixed) -> dict:
         if "orders_file" not in fields:
             raise UsageError(f"--orders: {example.label} has no per-step orders (only E08 does)")
         out["orders_file"] = args.orders
+    if args.data_dir is not None:
+        if "data_dir" not in fields:
+            raise UsageError(f"--data-dir: {example.label} reads no dataset files (E17 and E21 do)")
+        out["data_dir"] = args.data_dir
     return out
 
 

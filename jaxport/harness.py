@@ -305,6 +305,9 @@ class _Trajectory:
         (lo, po), (lr, pr) = self.trees(), ref.trees()
         steps = len(lr["loss"])
         env_l, env_p = envelope if envelope is not None else (None, None)
+        if env_l is not None and tol.lookahead:  # the burst's onset jitters by a few steps (tolerances.Tolerance)
+            ahead = np.minimum(np.arange(steps) + tol.lookahead, steps - 1)
+            env_l = {k: np.asarray(v)[ahead] for k, v in env_l.items()}
         return worst_of(regime, [
             compare_trees(label, regime, lo, lr, np.arange(steps), tol, env_l),
             compare_state(label, regime, example, po, pr, np.array([steps]), tol, env_p, buffer_tol=buffer_tol),

@@ -8,7 +8,8 @@ where ``scale(t)`` is the largest |ref| over the whole tree at step t (gradients
 are compared relative to the tree's magnitude, so a component that is ~0 by cancellation, like the
 even coefficients' gradients, is not held to a relative error it cannot have), and ``envelope(t)`` is
 the reference's own float32 rounding drift from a float64 run (running maximum up to t). ``factor``
-is 0 unless an entry says why the trajectory is chaotic and can only be judged against that envelope.
+is 0 unless an entry says why the trajectory is chaotic and can only be judged against that envelope;
+such an entry may also give ``lookahead``, the rounding-decided jitter (in steps) of a burst's onset.
 
 Regimes:
     same_point      loss and every gradient at identical parameters (torch's, at every step)
@@ -31,6 +32,10 @@ class Tolerance:
     atol: float
     reason: str
     factor: float = 0.0
+    # chaotic runs only: how many steps ahead the loss envelope looks. Where a burst's onset is
+    # itself decided by rounding, two roundings start it a few steps apart; the envelope at step t
+    # is then the reference's own spread up to step t + lookahead, not up to t alone.
+    lookahead: int = 0
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -76,18 +81,23 @@ TABLE.update({(d, r, "gpu"): t for (d, r, dev), t in list(TABLE.items()) if dev 
 
 _E06_CHAOS = (
     "E06 RMSprop is chaotic: the even coefficients' gradients are ~0 by symmetry and RMSprop divides their "
-    "rounding noise by its own RMS. JAX tracks torch to {before} until step ~1200 (default init), then both "
-    "part ways like any two roundings; from there |jax - torch| is judged against the spread of torch's own "
-    "float32 and float64 runs: measured at most {peak} that spread (the loss at the onset, step {at}; at the end "
-    "{end})"
+    "rounding noise by its own RMS, so noise of any size moves them by ~lr. JAX tracks torch to {before} until a "
+    "burst near step 1200-1260 (default init) whose onset rounding itself decides: measured {jitter}; after it both "
+    "part ways like any two roundings. So |jax - torch| is judged against the spread of torch's own float32 and "
+    "float64 runs, that spread looking 50 steps ahead for the onset's jitter: measured at most {peak} of it "
+    "({at}; at the end {end})"
 )
 OVERRIDES: dict[tuple[str, str, str, str], Tolerance] = {
     ("E06", "float32", "free_running", "cpu"): Tolerance(
-        1e-5, 0.0, _E06_CHAOS.format(before="2.5e-6", peak="7.8x", at=1218, end="0.94x for the parameters, 2.1x for square_avg"), factor=10.0),
+        1e-5, 0.0, _E06_CHAOS.format(before="2.5e-6", jitter="JAX float32 at step 1219, torch float32 at 1256",
+                                     peak="0.98x", at="the loss at step 1455", end="0.01x"), factor=3.0, lookahead=50),
     ("E06", "float32", "float64_drift", "cpu"): Tolerance(
-        1e-6, 0.0, _E06_CHAOS.format(before="2.5e-6", peak="7.8x", at=1218, end="0.94x for the parameters, 2.1x for square_avg"), factor=10.0),
+        1e-6, 0.0, _E06_CHAOS.format(before="2.5e-6", jitter="JAX float32 at step 1219, torch float32 at 1256",
+                                     peak="1.34x", at="the loss at step 57, before the burst", end="0.01x"), factor=3.0, lookahead=50),
     ("E06", "float64", "free_running", "cpu"): Tolerance(
-        1e-12, 0.0, _E06_CHAOS.format(before="1.8e-15", peak="1.14x", at=1253, end="0.05x for the parameters, 2.45x for square_avg"), factor=3.0),
+        1e-12, 0.0, _E06_CHAOS.format(before="1.8e-15", jitter="JAX float64 at step 1253, torch float32 at 1256 (the other "
+                                      "way round on another CPU)", peak="0.89x", at="the loss at step 1257", end="0.00x"),
+        factor=3.0, lookahead=50),
     ("E22", "float32", "values", "cpu"): Tolerance(
         2e-6, 0.0, "conv and fc gradients are sums of hundreds of float32 products: over 10 data seeds both "
         "frameworks sit 4-7e-7 from float64 and their gap reaches 8.6e-7 (grad.conv1.bias, data seed 3)"),

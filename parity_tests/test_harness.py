@@ -111,6 +111,26 @@ def test_envelope_widens_only_by_its_factor():
     assert not harness.compare_trees("X", "r", ours, ref, np.array([0]), tolerances.Tolerance(0, 0, "t", factor=2.0), env).passed
 
 
+def test_lookahead_covers_a_bursts_jitter_and_no_more():
+    """A chaotic run's burst starts where rounding decides: ours at step 50, the reference's own
+    float32/float64 spread at step 53. A 5-step lookahead covers that jitter; a burst 20 steps early does not pass."""
+    steps = 100
+    base = np.linspace(10.0, 1.0, steps)
+    spread = np.where(np.arange(steps) >= 53, 0.5, 1e-9)  # the reference's rounding spread: its burst at 53
+    envelope = ({"loss": np.maximum.accumulate(spread)}, {"w": np.array([[0.0]])})
+    ref = harness._Trajectory(base, {"w": np.array([1.0])})
+
+    def check(burst_at: int, lookahead: int) -> bool:
+        ours = harness._Trajectory(base + np.where(np.arange(steps) >= burst_at, 0.4, 0.0), {"w": np.array([1.0])})
+        tol = tolerances.Tolerance(0, 0, "t", factor=1.0, lookahead=lookahead)
+        return ours.check("X", "free_running", ref, tol, e03.EXAMPLE, None, envelope).passed
+
+    assert not check(50, 0)
+    assert check(50, 5)
+    assert check(53, 0)
+    assert not check(30, 5)
+
+
 def test_every_table_entry_has_a_reason_and_every_regime_an_entry():
     for key, tol in {**tolerances.TABLE, **tolerances.OVERRIDES}.items():
         assert len(tol.reason) > 20, key
