@@ -80,6 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the JAX port (default), or the reference: torch (NumPy for E01); 'reference' names either")
     p.add_argument("--save", metavar="PATH", help="write the trained parameters: .pth (a torch state_dict), "
                    ".safetensors, .npz or .json, by extension (atomically)")
+    p.add_argument("--data-parallel", action="store_true", help="JAX: shard each batch over every device of --device "
+                   "(jax.sharding; E17, E21)")
     _add_settings(p, dtype_choices=("float32", "float64"), dtype_help="default: the seed's")
     p.set_defaults(func=cmd_run)
 
@@ -97,6 +99,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", choices=("cpu", "gpu"), default="cpu")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_bench)
+
+    p = sub.add_parser("docs", help="regenerate the study pages docs/*.md from the source (and the stored parity figures)")
+    p.add_argument("example", nargs="*", help="with --refresh: the examples to rerun (default: every implemented one)")
+    p.add_argument("--refresh", action="store_true", help="rerun the comparisons (float32 and float64) and store their "
+                   "figures and plots in docs/parity/ first")
+    p.add_argument("--check", action="store_true", help="write nothing; exit 1 listing the pages that differ from what "
+                   "would be generated now")
+    p.add_argument("--dir", metavar="DIR", help="the docs directory (default: the repository's docs/)")
+    p.add_argument("--device", choices=("cpu", "gpu"), default="cpu", help="with --refresh: where the comparisons run")
+    p.set_defaults(func=cmd_docs)
     return parser
 
 
@@ -169,11 +181,20 @@ def cmd_run(args) -> int:
     if example.kind == "values":
         if args.save:
             raise UsageError(f"--save: {example.label} trains nothing; it has no parameters to save")
+        if args.data_parallel:
+            raise UsageError(f"--data-parallel: {example.label} trains nothing; it has no batches to shard")
         return _run_values(example, args, cfg, p0, report)
     if args.save:
         checkpoint.check_writable(args.save)  # before training, not after
+    if args.data_parallel and args.framework != "jax":
+        raise UsageError("--data-parallel shards the JAX port; the reference runs on one device")
     if args.framework == "jax":
-        result = training.train(example, p0, cfg, device=args.device, report=report)
+        if args.data_parallel:
+            from jaxport import parallel
+
+            result = parallel.train(example, p0, cfg, device=args.device, report=report)
+        else:
+            result = training.train(example, p0, cfg, device=args.device, report=report)
         framework, final, losses, seconds = "jax", result.params, result.losses, result.seconds
     else:
         ref_mod = _reference(example, args.framework)
@@ -271,6 +292,36 @@ def cmd_bench(args) -> int:
             print(bench.format_row(row), flush=True)
     if args.json:
         print(json.dumps(rows if args.all or len(rows) > 1 else rows[0], indent=1))
+    return 0
+
+
+def cmd_docs(args) -> int:
+    """Regenerate the study pages (``--refresh``: rerun the comparisons first; ``--check``: only compare)."""
+    from jaxport import catalog, docs
+
+    if args.check and args.refresh:
+        raise UsageError("--check writes nothing; give it without --refresh")
+    if args.example and not args.refresh:
+        raise UsageError("name examples only with --refresh (the pages are always regenerated together)")
+    if args.device != "cpu" and not args.refresh:
+        raise UsageError("--device only applies with --refresh")
+    root = docs.DOCS if args.dir is None else Path(args.dir)
+    if args.dir is not None and not root.is_dir():
+        raise UsageError(f"--dir {args.dir}: no such directory")
+    if args.check:
+        bad = docs.stale(root)
+        for path in bad:
+            print(f"stale: {path} (run `jaxport docs`)", file=sys.stderr)
+        print(f"{len(docs.generate(root)) - len(bad)} pages current, {len(bad)} stale")
+        return 1 if bad else 0
+    if args.refresh:
+        examples = [catalog.load(n) for n in args.example] if args.example else catalog.implemented()
+        for path in docs.refresh(examples, device=args.device, docs=root):
+            print(f"wrote {path}", file=sys.stderr)
+    changed = docs.write(root)
+    for path in changed:
+        print(f"wrote {path}", file=sys.stderr)
+    print(f"{len(changed)} pages changed, {len(docs.generate(root)) - len(changed)} unchanged")
     return 0
 
 

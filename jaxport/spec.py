@@ -6,6 +6,7 @@ pure functions; its reference (``eNN_name_torch.py``, or the seed's NumPy code f
 """
 
 from collections.abc import Callable, Mapping
+import dataclasses
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -63,6 +64,8 @@ class Example:
     default_init: Mapping[str, Any] | None = None  # where the seed fixes the initial values
     # data keys whose leading axis is the step (E08's drawn orders): loss_and_grad sees one element
     per_step: tuple[str, ...] = ()
+    # data keys with a batch axis, and which axis: what a data-parallel run shards (jaxport.parallel)
+    batch_axes: Mapping[str, int] = dataclasses.field(default_factory=dict)
 
     def __post_init__(self):
         training = self.step is not None and self.loss_and_grad is not None

@@ -100,6 +100,12 @@ def train(
     dev = jax_device(device)
     data = jax.device_put(example.make_data(cfg), dev)
     p = jax.device_put(example.state(params), dev)
+    return train_placed(example, p, data, cfg, report=report)
+
+
+def train_placed(example: Example, p: Any, data: Any, cfg: Any, *, report: Callable[[str], None] | None = None) -> TrainResult:
+    """:func:`train` from a state and data already placed on devices (one device, or sharded over a
+    mesh by :mod:`jaxport.parallel`): the same loop, the same lines."""
     every = cfg.print_every
     offset = getattr(cfg, "print_offset", every - 1)  # the seeds print at t % every == every - 1, E05 at == 99
 

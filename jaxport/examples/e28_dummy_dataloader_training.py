@@ -175,4 +175,5 @@ EXAMPLE = Example(
     apply=apply,
     default_init=DEFAULT_INIT,
     per_step=("order",),
+    batch_axes={"X_batches": 1, "y_batches": 1},  # a data-parallel run splits each batch's rows
 )

@@ -1,0 +1,68 @@
+"""Data parallelism: the same compiled training loop, its batches sharded over every device.
+
+torch's ``DistributedDataParallel`` wraps a model, starts one process per device and all-reduces
+gradients in backward hooks. In JAX nothing about the step changes: the batch axis of the data is
+*placed* across a one-axis device mesh (``jax.sharding.NamedSharding`` with ``P(..., "batch", ...)``),
+the training state is replicated, and ``jit`` compiles the same ``lax.scan`` for the mesh; XLA's SPMD
+partitioner inserts the cross-device sums that a mean over the batch needs. The result is the
+single-device result up to the order of those sums (checked against one device and against torch in
+``parity_tests/test_parallel.py``, with 8 simulated CPU devices).
+
+An example opts in with ``Example.batch_axes``: the data keys that hold a batch axis, and which axis
+(E17's index of the images of each step, E21's likewise). A batch must divide evenly over the
+devices; otherwise :func:`mesh` says so.
+"""
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import jax
+import numpy as np
+from jax.sharding import Mesh, NamedSharding, PartitionSpec
+
+from jaxport import training
+from jaxport.errors import UsageError
+from jaxport.spec import Example
+
+AXIS = "batch"
+
+
+def devices(device: str = "cpu") -> list[jax.Device]:
+    """Every JAX device of a platform ('cpu' or 'gpu')."""
+    training.jax_device(device)  # a clear error when there is none
+    return jax.devices(device)
+
+
+def mesh(example: Example, data: Mapping[str, Any], devs: Sequence[jax.Device]) -> Mesh:
+    """A one-axis ``("batch",)`` mesh over ``devs``, checked against the example's batch axes."""
+    if not example.batch_axes:
+        raise UsageError(f"{example.label} has no batch to shard (data-parallel runs: E17, E21)")
+    for key, axis in example.batch_axes.items():
+        size = np.shape(data[key])[axis]
+        if size % len(devs):
+            raise UsageError(f"{example.label}: a batch of {size} ({key!r} axis {axis}) does not divide over "
+                             f"{len(devs)} devices: choose a batch size that is a multiple of {len(devs)}")
+    return Mesh(np.array(devs), (AXIS,))
+
+
+def shard(example: Example, data: Mapping[str, Any], m: Mesh) -> dict[str, jax.Array]:
+    """``data`` on the mesh: each batch axis split over the devices, everything else replicated."""
+    out = {}
+    for key, value in data.items():
+        spec = [None] * np.ndim(value)
+        if key in example.batch_axes:
+            spec[example.batch_axes[key]] = AXIS
+        out[key] = jax.device_put(value, NamedSharding(m, PartitionSpec(*spec)))
+    return out
+
+
+def train(example: Example, params: Mapping[str, np.ndarray], cfg: Any, *, device: str = "cpu",
+          devs: Sequence[jax.Device] | None = None, report: Callable[[str], None] | None = None) -> training.TrainResult:
+    """Train ``example`` from ``params`` (NumPy, in ``cfg.dtype``) with its batches sharded over ``devs``
+    (default: every device of ``device``): the same step, scan and printed lines as
+    :func:`jaxport.training.train`."""
+    devs = list(devs) if devs is not None else devices(device)
+    data = example.make_data(cfg)
+    m = mesh(example, data, devs)
+    state = jax.device_put(example.state(params), NamedSharding(m, PartitionSpec()))
+    return training.train_placed(example, state, shard(example, data, m), cfg, report=report)

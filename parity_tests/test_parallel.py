@@ -1,0 +1,61 @@
+"""Data parallelism (jaxport.parallel): each batch sharded over 8 simulated CPU devices gives the
+one-device result and torch's, within the tolerance table; the compiled loop is really partitioned."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import jax
+import pytest
+
+from jaxport import catalog, parallel
+from jaxport.errors import UsageError
+from jaxport.cli import main
+from jaxport.examples import e03_polynomial_autograd as e03
+
+HERE = Path(__file__).resolve().parent
+
+
+def _run(example: str, dtype: str, **overrides) -> dict:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(HERE.parent), os.environ.get("PYTHONPATH", "")])}
+    proc = subprocess.run([sys.executable, str(HERE / "_parallel_run.py"), example, dtype, json.dumps(overrides)],
+                          capture_output=True, text=True, env=env, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+CASES = [
+    ("E28", {"batch_size": 8}),  # the seed's batches of 4 do not split over 8 devices
+]
+
+
+@pytest.mark.parametrize("example,overrides", CASES, ids=[c[0] for c in CASES])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_sharded_equals_one_device_and_torch(example, overrides, dtype):
+    out = _run(example, dtype, **overrides)
+    assert out["devices"] == 8
+    assert out["all_reduce"], "the compiled step has no cross-device sum: it did not run data-parallel"
+    key, axis = next(iter(catalog.load(example).batch_axes.items()))
+    assert out["shard_shape"][axis] * 8 == out["global_shape"][axis], key  # each device holds 1/8 of the batch
+    for name in ("single", "torch"):
+        assert out[name]["passed"], out[name]["message"]
+
+
+def test_a_batch_that_does_not_divide_is_one_clear_error(capsys):
+    e28 = catalog.load("E28")
+    with pytest.raises(UsageError, match="a batch of 4 .* does not divide over 3 devices"):
+        parallel.mesh(e28, e28.make_data(e28.config), jax.devices()[:1] * 3)
+    assert main(["run", "E03", "--data-parallel"]) == 2
+    assert "no batch to shard" in capsys.readouterr().err
+    assert main(["run", "E28", "--data-parallel", "--framework", "torch"]) == 2
+    assert "reference runs on one device" in capsys.readouterr().err
+    assert not e03.EXAMPLE.batch_axes
+
+
+def test_data_parallel_run_prints_the_same_lines(capsys):
+    assert main(["run", "E28", "--dtype", "float64"]) == 0
+    plain = capsys.readouterr().out
+    assert main(["run", "E28", "--dtype", "float64", "--data-parallel"]) == 0
+    assert capsys.readouterr().out == plain
