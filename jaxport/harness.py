@@ -337,7 +337,7 @@ def _same_point(example, cfg, device, label, ref: RefRun, data) -> RegimeResult:
     dev = training.jax_device(device)
     steps = np.arange(cfg.steps) if cfg.dtype == "float64" else sample_steps(cfg.steps, SAME_POINT_SAMPLE)
     states = {k: v[steps] for k, v in ref.states.items()}
-    d = jax.device_put(data, dev)
+    d = jax.jit(example.prepared)(jax.device_put(data, dev))
     ts = jnp.asarray(steps, dtype=jnp.int32)
     loss, grads = _batched(lambda p, t: example.loss_and_grad(example.params_in(p), example.at_step(d, t)),
                            jax.device_put(states, dev), ts)
@@ -386,7 +386,7 @@ def _teacher_forced(example, cfg, device, label, ref: RefRun, data) -> RegimeRes
     """
     dev = training.jax_device(device)
     states = jax.device_put({k: v[:-1] for k, v in ref.states.items()}, dev)
-    d = jax.device_put(data, dev)
+    d = jax.jit(example.prepared)(jax.device_put(data, dev))
     ts = jnp.arange(cfg.steps, dtype=jnp.int32)
     tol = tolerance(example.id, cfg.dtype, "teacher_forced", device)
     if example.apply is not None:

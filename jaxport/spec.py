@@ -64,6 +64,9 @@ class Example:
     default_init: Mapping[str, Any] | None = None  # where the seed fixes the initial values
     # data keys whose leading axis is the step (E08's drawn orders): loss_and_grad sees one element
     per_step: tuple[str, ...] = ()
+    # loop-invariant data the seed computes once before its loop (E05/E06: xx = x.unsqueeze(-1).pow(p)):
+    # prepare(data) -> {name: array}, added to the data once per compiled run, not once per step
+    prepare: Callable[[Mapping[str, Any]], dict[str, Any]] | None = None
     # data keys with a batch axis, and which axis: what a data-parallel run shards (jaxport.parallel)
     batch_axes: Mapping[str, int] = dataclasses.field(default_factory=dict)
 
@@ -83,6 +86,10 @@ class Example:
     def at_step(self, data: Mapping[str, Any], t: Any) -> dict[str, Any]:
         """``data`` as one step sees it: each ``per_step`` key replaced by its element ``t``."""
         return {k: (v[t] if k in self.per_step else v) for k, v in data.items()}
+
+    def prepared(self, data: Mapping[str, Any]) -> dict[str, Any]:
+        """``data`` with :attr:`prepare`'s loop-invariant arrays added (traceable)."""
+        return dict(data) if self.prepare is None else {**data, **self.prepare(data)}
 
     def params_in(self, state: Mapping[str, Any]) -> dict[str, Any]:
         """The parameters inside a training state."""

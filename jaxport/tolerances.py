@@ -81,22 +81,22 @@ TABLE.update({(d, r, "gpu"): t for (d, r, dev), t in list(TABLE.items()) if dev 
 
 _E06_CHAOS = (
     "E06 RMSprop is chaotic: the even coefficients' gradients are ~0 by symmetry and RMSprop divides their "
-    "rounding noise by its own RMS, so noise of any size moves them by ~lr. JAX tracks torch to {before} until a "
-    "burst near step 1200-1260 (default init) whose onset rounding itself decides: measured {jitter}; after it both "
-    "part ways like any two roundings. So |jax - torch| is judged against the spread of torch's own float32 and "
-    "float64 runs, that spread looking 50 steps ahead for the onset's jitter: measured at most {peak} of it "
-    "({at}; at the end {end})"
+    "rounding noise by its own RMS, so noise of any size moves them by ~lr. A burst near step 1250 (default init) "
+    "starts at a step that rounding itself decides ({jitter}); after it two roundings part ways. So |jax - torch| "
+    "is judged against the spread of torch's own float32 and float64 runs, that spread looking 50 steps ahead for "
+    "the onset's jitter: measured at most {peak} of it ({at}; at the end {end})"
 )
+_E06_JITTER = ("torch float32 at step 1256; JAX float32 at 1256 here, at 1219 with the (2000, 3) layout of xx; "
+               "JAX float64 parts from torch float64 at 1603 here, at 1253 on another CPU")
 OVERRIDES: dict[tuple[str, str, str, str], Tolerance] = {
     ("E06", "float32", "free_running", "cpu"): Tolerance(
-        1e-5, 0.0, _E06_CHAOS.format(before="2.5e-6", jitter="JAX float32 at step 1219, torch float32 at 1256",
-                                     peak="0.98x", at="the loss at step 1455", end="0.01x"), factor=3.0, lookahead=50),
+        1e-5, 0.0, _E06_CHAOS.format(jitter=_E06_JITTER, peak="1.29x", at="the loss at step 21, before the burst",
+                                     end="0.00x"), factor=3.0, lookahead=50),
     ("E06", "float32", "float64_drift", "cpu"): Tolerance(
-        1e-6, 0.0, _E06_CHAOS.format(before="2.5e-6", jitter="JAX float32 at step 1219, torch float32 at 1256",
-                                     peak="1.34x", at="the loss at step 57, before the burst", end="0.01x"), factor=3.0, lookahead=50),
+        1e-6, 0.0, _E06_CHAOS.format(jitter=_E06_JITTER, peak="1.00x", at="the loss at step 1257", end="0.02x"),
+        factor=3.0, lookahead=50),
     ("E06", "float64", "free_running", "cpu"): Tolerance(
-        1e-12, 0.0, _E06_CHAOS.format(before="1.8e-15", jitter="JAX float64 at step 1253, torch float32 at 1256 (the other "
-                                      "way round on another CPU)", peak="0.89x", at="the loss at step 1257", end="0.00x"),
+        1e-12, 0.0, _E06_CHAOS.format(jitter=_E06_JITTER, peak="0.70x", at="the loss at step 1605", end="0.01x"),
         factor=3.0, lookahead=50),
     ("E22", "float32", "values", "cpu"): Tolerance(
         2e-6, 0.0, "conv and fc gradients are sums of hundreds of float32 products: over 10 data seeds both "

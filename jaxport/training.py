@@ -31,12 +31,16 @@ def jax_device(device: str) -> jax.Device:
         raise UsageError(f"--device {device}: JAX sees no {device} device (it has: {found})") from None
 
 
-@functools.partial(jax.jit, static_argnames=("step", "cfg", "length", "loss_only"))
-def scan_steps(step: Callable, cfg: Any, params: Any, data: Any, t0: jax.Array, length: int, loss_only: bool = False):
+@functools.partial(jax.jit, static_argnames=("step", "cfg", "length", "loss_only", "prepare"))
+def scan_steps(step: Callable, cfg: Any, params: Any, data: Any, t0: jax.Array, length: int, loss_only: bool = False,
+               prepare: Callable | None = None):
     """``length`` steps from step ``t0``: returns the new params and each step's ``aux``, stacked.
 
     ``loss_only`` keeps just ``aux["loss"]`` (nothing else is stacked when nothing will be printed).
+    ``prepare`` (an example's loop-invariant data, :attr:`Example.prepare`) runs once, before the scan.
     """
+    if prepare is not None:
+        data = {**data, **prepare(data)}
 
     def body(p, t):
         p, aux = step(p, data, t, cfg)
@@ -64,7 +68,8 @@ def run_steps(
     t = 0
     while t < cfg.steps:
         n = min(chunk, cfg.steps - t)
-        params, aux = scan_steps(example.step, cfg, params, data, jnp.asarray(t, jnp.int32), n, on_chunk is None)
+        params, aux = scan_steps(example.step, cfg, params, data, jnp.asarray(t, jnp.int32), n, on_chunk is None,
+                                 example.prepare)
         aux = jax.tree.map(np.asarray, aux)
         loss = aux["loss"]
         bad = np.flatnonzero(~np.isfinite(loss))

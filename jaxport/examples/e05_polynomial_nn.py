@@ -24,6 +24,11 @@ One line differs from torch by design: the seed's ``named_parameters()`` printou
 which torch left on the parameter at the last ``backward()``, *before* the last update. JAX keeps no
 gradient on a parameter; the JAX line shows ``jax.grad`` at the final parameters (one update later:
 -26.11 instead of torch's -26.16 for ``0.weight[0, 0]`` at the default init). Likewise ``y_pred``.
+
+No equivalent by design: ``model.zero_grad()`` and updating each ``param`` in place under
+``no_grad``: an ``nnx.Module`` is split into a graph definition and a state of values; the pure step
+maps the state to a new one (``jax.tree.map``) and merges it back. Nothing accumulates, so nothing
+is zeroed.
 """
 
 import dataclasses
@@ -116,9 +121,20 @@ def predict(params: Mapping[str, jax.Array], xx: jax.Array) -> jax.Array:
     return model_of(params)(xx)
 
 
+def prepare(data: Mapping[str, jax.Array]) -> dict[str, jax.Array]:
+    """The seed's ``xx = x.unsqueeze(-1).pow(p)``, made once before the loop (as the seed does), not every step.
+
+    Kept as its transpose ``xxT`` (3, 2000), one row per power: the model reads ``xxT.T``, which XLA
+    folds into the matmul as a layout, and the weight gradient's sum over the 2000 points then runs
+    along contiguous memory (measured 2-4x faster per step on CPU than the (2000, 3) array). Same values.
+    """
+    return {"xxT": powers(data["x"], data["p"]).T}
+
+
 def loss_fn(params: Mapping[str, jax.Array], data: Mapping[str, jax.Array]) -> jax.Array:
-    """``MSELoss(reduction='sum')(model(xx), y)``, the sum of squared errors."""
-    y_pred = predict(params, powers(data["x"], data["p"]))
+    """``MSELoss(reduction='sum')(model(xx), y)``, the sum of squared errors (``xx`` from :func:`prepare`)."""
+    xx = data["xxT"].T if "xxT" in data else powers(data["x"], data["p"])
+    y_pred = predict(params, xx)
     return jnp.sum((y_pred - data["y"]) ** 2)
 
 
@@ -173,4 +189,5 @@ EXAMPLE = Example(
     report_line=report_line,
     result_lines=result_lines,
     default_init=DEFAULT_INIT,
+    prepare=prepare,
 )

@@ -13,6 +13,11 @@ size ~lr in directions set by noise. Two runs that differ by rounding part ways 
 hundred steps, float64 too); the harness judges the free run against each framework's own rounding
 envelope instead of a fixed tolerance (see ``OVERRIDES`` in :mod:`jaxport.tolerances`), while the
 same-point and teacher-forced regimes (gradients; the update from torch's gradients) stay tight.
+
+No equivalent by design: An optimizer object holding ``square_avg`` inside itself: optax's (and
+``jaxport.optim``'s) state is a value passed to ``update`` and returned by it, so a step is a
+function of (params, state, grads) with no hidden buffers, and ``optimizer.zero_grad()`` has nothing
+to act on.
 """
 
 import dataclasses
@@ -24,7 +29,7 @@ import optax
 
 from jaxport import optim
 from jaxport.examples._polynomial import scalar
-from jaxport.examples.e05_polynomial_nn import DEFAULT_INIT, SHAPES, loss_and_grad, make_data, model_of, powers, predict
+from jaxport.examples.e05_polynomial_nn import DEFAULT_INIT, SHAPES, loss_and_grad, make_data, model_of, powers, predict, prepare
 from jaxport.spec import Example
 
 __all__ = ["CONFIG", "EXAMPLE", "apply", "init_state", "loss_and_grad", "model_of", "optimizer", "powers", "predict", "step"]
@@ -96,4 +101,5 @@ EXAMPLE = Example(
     init_state=init_state,
     params_of=params_of,
     default_init=DEFAULT_INIT,
+    prepare=prepare,  # xx, once before the loop (the seed's own order)
 )
