@@ -7,6 +7,11 @@ is float64 (``np.random.randn`` returns float64), and JAX holds float64 only onc
 before any array exists: ``jaxport`` does that at start-up, then keeps every array's dtype explicit.
 
 The reference is the seed's own NumPy loop: ``e01_polynomial_numpy_ref.py``.
+
+No equivalent by design: NumPy's ``a -= learning_rate * grad_a`` rebinds a mutable value in place; a
+jitted JAX step cannot mutate its inputs, so it returns new parameters. NumPy is float64 by default,
+JAX float32 until ``jax_enable_x64`` is set before any array exists: a process-wide switch, not a
+per-array choice, because compiled code must know its types up front.
 """
 
 from collections.abc import Mapping

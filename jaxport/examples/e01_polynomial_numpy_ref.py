@@ -15,6 +15,7 @@ from jaxport.spec import RefRun
 FRAMEWORK = "numpy"
 
 
+# phase: setup
 def train(
     params: Mapping[str, np.ndarray],
     data: Mapping[str, np.ndarray],
@@ -29,6 +30,7 @@ def train(
 
         raise UsageError(f"E01's reference is NumPy, which runs on the cpu only (got --device {device})")
     rec = Recorder("E01 polynomial_numpy", FRAMEWORK, record, report)
+    # phase: data
     x, y = data["x"], data["y"]
 
     # Initial weights (the seed: a = np.random.randn() ...), as NumPy scalars of the run's dtype
@@ -37,15 +39,19 @@ def train(
     learning_rate = cfg.lr
 
     for t in range(cfg.steps):
+        # phase: model
         # Forward pass: compute predicted y
         y_pred = a + b * x + c * x**2 + d * x**3
 
+        # phase: loss
         # Compute and print loss
         loss = np.square(y_pred - y).sum()
         rec.loss(loss)
+        # phase: report
         if t % cfg.print_every == cfg.print_every - 1:
             rec.print(f"step: {t} loss: {loss}")
 
+        # phase: gradients
         # Backprop to compute gradients of a, b, c, d with respect to loss
         grad_y_pred = 2.0 * (y_pred - y)
         grad_a = grad_y_pred.sum()
@@ -54,12 +60,14 @@ def train(
         grad_d = (grad_y_pred * x**3).sum()
         rec.step({"a": a, "b": b, "c": c, "d": d}, {"a": grad_a, "b": grad_b, "c": grad_c, "d": grad_d})
 
+        # phase: update
         # Update weights
         a -= learning_rate * grad_a
         b -= learning_rate * grad_b
         c -= learning_rate * grad_c
         d -= learning_rate * grad_d
 
+    # phase: report
     run = rec.finish({"a": a, "b": b, "c": c, "d": d})
     if report is not None:
         report(f"Result: y = {a} + {b} x + {c} x^2 + {d} x^3")

@@ -5,6 +5,10 @@ unchanged, so this port reuses E01's ``loss_and_grad`` and ``step`` as they are.
 placement: torch creates each tensor ``device=device``; JAX picks a device from ``jax.devices()`` and
 puts data there with ``jax.device_put``, and a jitted step then runs where its inputs live
 (:func:`place` and :func:`placement`).
+
+No equivalent by design: ``device=`` on every tensor operation: a JAX array is placed once
+(``jax.device_put``) and a jitted computation runs where its inputs live; there is no per-operation
+device argument, because placement is a property of the data, not of each call.
 """
 
 from collections.abc import Mapping

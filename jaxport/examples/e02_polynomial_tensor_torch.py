@@ -16,6 +16,7 @@ from jaxport.spec import RefRun
 FRAMEWORK = "torch"
 
 
+# phase: setup
 def train(
     params: Mapping[str, np.ndarray],
     data: Mapping[str, np.ndarray],
@@ -29,6 +30,7 @@ def train(
     dtype = torch_dtype(cfg.dtype)  # seed: dtype = torch.float
     device = torch_device(device)  # seed: device = torch.device("cpu")
 
+    # phase: data
     # Input and output data (seed: torch.linspace(...) and torch.sin(x)): the shared arrays
     x = torch.tensor(data["x"], device=device, dtype=dtype)
     y = torch.tensor(data["y"], device=device, dtype=dtype)
@@ -38,15 +40,19 @@ def train(
 
     learning_rate = cfg.lr
     for t in range(cfg.steps):
+        # phase: model
         # Forward pass: compute predicted y
         y_pred = a + b * x + c * x**2 + d * x**3
 
+        # phase: loss
         # Compute and print loss
         loss = (y_pred - y).pow(2).sum().item()
         rec.loss(loss)
+        # phase: report
         if t % cfg.print_every == cfg.print_every - 1:
             rec.print(f"{t} {loss}")
 
+        # phase: gradients
         # Backprop to compute gradients of a, b, c, d with respect to loss
         grad_y_pred = 2.0 * (y_pred - y)
         grad_a = grad_y_pred.sum()
@@ -55,12 +61,14 @@ def train(
         grad_d = (grad_y_pred * x**3).sum()
         rec.step({"a": a, "b": b, "c": c, "d": d}, {"a": grad_a, "b": grad_b, "c": grad_c, "d": grad_d})
 
+        # phase: update
         # Update weights using gradient descent
         a -= learning_rate * grad_a
         b -= learning_rate * grad_b
         c -= learning_rate * grad_c
         d -= learning_rate * grad_d
 
+    # phase: report
     run = rec.finish({"a": a, "b": b, "c": c, "d": d})
     if report is not None:
         report(f"Result: y = {a.item()} + {b.item()} x + {c.item()} x^2 + {d.item()} x^3")

@@ -6,6 +6,11 @@ the loss function: ``jax.value_and_grad(loss_fn)`` returns the loss and a pytree
 like ``params``. What you differentiate is the first argument (no ``requires_grad``); the update is
 ordinary arithmetic on values (no ``no_grad``); gradients are return values, so there is nothing to
 zero.
+
+No equivalent by design: ``requires_grad``, ``.grad`` and ``grad = None``: a JAX array stores no
+gradient, so there is nothing to request, read back or zero; the gradient is the return value of
+``jax.value_and_grad``. ``torch.no_grad()`` around the update has no counterpart: outside the
+differentiated function nothing is recorded.
 """
 
 from collections.abc import Mapping

@@ -6,6 +6,10 @@ returns ``grad_output * 1.5 (5 t^2 - 1)``. In JAX the same pair is ``jax.custom_
 rule returns the output and its *residuals* (what ``ctx`` saved) as a value, and the backward rule
 takes the residuals and the cotangent and returns one cotangent per input. No context object, no
 mutation: residuals are passed, not stashed.
+
+No equivalent by design: ``ctx.save_for_backward`` and ``Function.apply``: a ``jax.custom_vjp`` has
+no context object. Its forward rule returns the residuals explicitly and the backward rule receives
+them as an argument, because there is no graph object between calls to store them on.
 """
 
 from collections.abc import Mapping

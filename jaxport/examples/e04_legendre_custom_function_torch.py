@@ -16,6 +16,7 @@ from jaxport.spec import RefRun
 FRAMEWORK = "torch"
 
 
+# phase: gradients
 class LegendrePolynomial3(torch.autograd.Function):
     """P3(t) = 0.5 (5 t^3 - 3 t) with a hand-written backward."""
 
@@ -30,6 +31,7 @@ class LegendrePolynomial3(torch.autograd.Function):
         return grad_output * 1.5 * (5 * input**2 - 1)
 
 
+# phase: setup
 def train(
     params: Mapping[str, np.ndarray],
     data: Mapping[str, np.ndarray],
@@ -43,30 +45,38 @@ def train(
     dtype = torch_dtype(cfg.dtype)
     device = torch_device(device)
 
+    # phase: data
     x = torch.tensor(data["x"], device=device, dtype=dtype)
     y = torch.tensor(data["y"], device=device, dtype=dtype)
 
+    # phase: gradients
     # Weights (seed: torch.full((), 0.0 / -1.0 / 0.0 / 0.3, ..., requires_grad=True))
     a, b, c, d = (torch.tensor(params[k], device=device, dtype=dtype, requires_grad=True) for k in "abcd")
 
+    # phase: update
     learning_rate = cfg.lr
     for t in range(cfg.steps):
+        # phase: model
         # To apply our Function, we use Function.apply method. We alias this as 'P3'.
         P3 = LegendrePolynomial3.apply
 
         # Forward pass: compute predicted y using operations; P3 is our custom autograd operation
         y_pred = a + b * P3(c + d * x)
 
+        # phase: loss
         # Compute and print loss
         loss = (y_pred - y).pow(2).sum()
         rec.loss(loss)
+        # phase: report
         if t % cfg.print_every == cfg.print_every - 1:
             rec.print(f"Step: {t} Loss: {loss.item()}")
 
+        # phase: gradients
         # Use autograd to compute the backward pass.
         loss.backward()
         rec.step({"a": a, "b": b, "c": c, "d": d}, {"a": a.grad, "b": b.grad, "c": c.grad, "d": d.grad})
 
+        # phase: update
         # Update weights using gradient descent
         with torch.no_grad():
             a -= learning_rate * a.grad
@@ -74,12 +84,14 @@ def train(
             c -= learning_rate * c.grad
             d -= learning_rate * d.grad
 
+            # phase: gradients
             # Manually zero the gradients after updating weights
             a.grad = None
             b.grad = None
             c.grad = None
             d.grad = None
 
+    # phase: report
     run = rec.finish({"a": a, "b": b, "c": c, "d": d})
     if report is not None:
         report(f"Result: y = {a.item()} + {b.item()} * P3({c.item()} + {d.item()} x)")

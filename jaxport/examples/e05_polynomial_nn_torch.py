@@ -18,6 +18,7 @@ from jaxport.spec import RefRun
 FRAMEWORK = "torch"
 
 
+# phase: setup
 def train(
     params: Mapping[str, np.ndarray],
     data: Mapping[str, np.ndarray],
@@ -31,6 +32,7 @@ def train(
     dtype = torch_dtype(cfg.dtype)
     device = torch_device(device)
 
+    # phase: data
     # Create Tensors to hold input and outputs. Both will be 2000-element 1D Tensors
     x = torch.tensor(data["x"], device=device, dtype=dtype)
     y = torch.tensor(data["y"], device=device, dtype=dtype)
@@ -40,6 +42,7 @@ def train(
     p = torch.tensor(data["p"].tolist(), device=device)  # the seed's torch.tensor([1, 2, 3]), int64
     xx = x.unsqueeze(-1).pow(p)
 
+    # phase: model
     # The model as a sequence of layers: Linear(3, 1) computes xx A^T + b, (2000, 3) -> (2000, 1);
     # Flatten(0, 1) flattens that to (2000,) to match y
     model = torch.nn.Sequential(
@@ -48,21 +51,27 @@ def train(
     ).to(device=device, dtype=dtype)
     model.load_state_dict({k: torch.tensor(v, device=device, dtype=dtype) for k, v in params.items()}, strict=True)
 
+    # phase: loss
     # MSELoss(reduction='sum') does the 'loss = (y_pred - y).pow(2).sum()' bit
     loss_fn = torch.nn.MSELoss(reduction="sum")
 
+    # phase: update
     learning_rate = cfg.lr
     for t in range(cfg.steps):
+        # phase: model
         # Forward pass: compute predicted y by passing xx to the model.
         y_pred = model(xx)
 
+        # phase: loss
         # Compute and print loss.
         loss = loss_fn(y_pred, y)
         rec.loss(loss)
+        # phase: report
         # print the loss at step 99 and every 1000 after that (the seed's condition)
         if t % cfg.print_every == cfg.print_offset:
             rec.print(f"Step: {t} Loss: {loss.item()}")
 
+        # phase: gradients
         # Zero the gradients before running the backward pass.
         model.zero_grad()
 
@@ -70,11 +79,13 @@ def train(
         loss.backward()
         rec.step(model.state_dict(), {name: param.grad for name, param in model.named_parameters()})
 
+        # phase: update
         # Update the weights using gradient descent, outside autograd's tracking
         with torch.no_grad():
             for param in model.parameters():
                 param -= learning_rate * param.grad
 
+    # phase: report
     run = rec.finish(model.state_dict())
     if report is not None:
         # You can access the first layer of `model` like accessing the first item of a list

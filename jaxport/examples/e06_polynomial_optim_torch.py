@@ -17,6 +17,7 @@ from jaxport.spec import RefRun
 FRAMEWORK = "torch"
 
 
+# phase: update
 def _state(model, optimizer) -> dict:
     out = {}
     for name, p in model.named_parameters():
@@ -40,6 +41,7 @@ def train(
     dtype = torch_dtype(cfg.dtype)
     device = torch_device(device)
 
+    # phase: data
     # Create Tensors to hold input and outputs (the shared arrays).
     x = torch.tensor(data["x"], device=device, dtype=dtype)
     y = torch.tensor(data["y"], device=device, dtype=dtype)
@@ -48,31 +50,40 @@ def train(
     p = torch.tensor(data["p"].tolist(), device=device)
     xx = x.unsqueeze(-1).pow(p)
 
+    # phase: model
     # Use the nn package to define our model and loss function.
     model = torch.nn.Sequential(torch.nn.Linear(3, 1), torch.nn.Flatten(0, 1)).to(device=device, dtype=dtype)
     model.load_state_dict({k: torch.tensor(v, device=device, dtype=dtype) for k, v in params.items()}, strict=True)
+    # phase: loss
     loss_fn = torch.nn.MSELoss(reduction="sum")
 
+    # phase: update
     # Use the optim package to define an Optimizer that will update the weights of the model for us.
     learning_rate = cfg.lr
     optimizer = torch.optim.RMSprop(model.parameters(), lr=learning_rate)
     for t in range(cfg.steps):
+        # phase: model
         # Forward pass: compute predicted y by passing x to the model.
         y_pred = model(xx)
 
+        # phase: loss
         # Compute and print loss.
         loss = loss_fn(y_pred, y)
         rec.loss(loss)
+        # phase: report
         if t % cfg.print_every == cfg.print_every - 1:
             rec.print(f"Step: {t} Loss: {loss.item()}")
 
+        # phase: gradients
         # Zero the gradients, backward pass, then let the optimizer update the parameters.
         optimizer.zero_grad()
         loss.backward()
         if rec.record:
             rec.step(_state(model, optimizer), {name: q.grad for name, q in model.named_parameters()})
+        # phase: update
         optimizer.step()
 
+    # phase: report
     run = rec.finish(_state(model, optimizer))
     if report is not None:
         linear_layer = model[0]

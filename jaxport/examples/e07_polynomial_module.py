@@ -13,6 +13,11 @@ respect to the dict and applies :func:`jaxport.optim.sgd` (torch's SGD as an opt
 ``updates, _ = opt.update(grads, opt_state, params)``, ``optax.apply_updates``). Plain SGD keeps no
 state in torch (``optimizer.state`` stays empty), so the training state is just the parameters: the
 optimizer state is made fresh in each step and thrown away.
+
+No equivalent by design: ``nn.Parameter`` registered by attribute assignment and mutated by
+``optimizer.step()``: the module's parameters are a pytree of values; ``optax.sgd`` returns updates
+that ``optax.apply_updates`` adds into a new pytree. No parameter object is ever modified, so the
+step can be compiled and repeated.
 """
 
 import functools

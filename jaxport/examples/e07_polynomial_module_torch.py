@@ -18,6 +18,7 @@ from jaxport.spec import RefRun
 FRAMEWORK = "torch"
 
 
+# phase: model
 class Polynomial3(torch.nn.Module):
     def __init__(self):
         """
@@ -37,6 +38,7 @@ class Polynomial3(torch.nn.Module):
         """
         return self.a + self.b * x + self.c * x**2 + self.d * x**3
 
+    # phase: report
     def string(self):
         """
         A custom method that prints out the equation with its current weights.
@@ -44,6 +46,7 @@ class Polynomial3(torch.nn.Module):
         return f"y = {self.a.item()} + {self.b.item()} x + {self.c.item()} x^2 + {self.d.item()} x^3"
 
 
+# phase: setup
 def train(
     params: Mapping[str, np.ndarray],
     data: Mapping[str, np.ndarray],
@@ -57,35 +60,45 @@ def train(
     dtype = torch_dtype(cfg.dtype)
     device = torch_device(device)
 
+    # phase: data
     # Create Tensors to hold input and outputs.
     x = torch.tensor(data["x"], device=device, dtype=dtype)
     y = torch.tensor(data["y"], device=device, dtype=dtype)
 
+    # phase: model
     # Construct our model by instantiating the class defined above, then give it the run's values
     model = Polynomial3().to(device=device, dtype=dtype)
     model.load_state_dict({k: torch.tensor(v, device=device, dtype=dtype) for k, v in params.items()}, strict=True)
 
+    # phase: loss
     # Construct our loss function and an Optimizer. The call to model.parameters()
     # in the SGD constructor will contain the learnable parameters (defined
     # with torch.nn.Parameter) which are members of the model.
     criterion = torch.nn.MSELoss(reduction="sum")
+    # phase: update
     optimizer = torch.optim.SGD(model.parameters(), lr=cfg.lr)
     for t in range(cfg.steps):
+        # phase: model
         # Forward pass: Compute predicted y by passing x to the model
         y_pred = model(x)
 
+        # phase: loss
         # Compute and print loss
         loss = criterion(y_pred, y)
         rec.loss(loss)
+        # phase: report
         if t % cfg.print_every == cfg.print_every - 1:
             rec.print(f"Step: {t} Loss: {loss.item()}")
 
+        # phase: gradients
         # Zero gradients, perform a backward pass, and update the weights.
         optimizer.zero_grad()
         loss.backward()
         rec.step(model.state_dict(), {name: p.grad for name, p in model.named_parameters()})
+        # phase: update
         optimizer.step()
 
+    # phase: report
     run = rec.finish(model.state_dict())
     if report is not None:
         report(f"Result: {model.string()}")

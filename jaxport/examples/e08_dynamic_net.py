@@ -12,6 +12,12 @@ are drawn up front (``random.Random(seed).randint(4, 6)``, one per step) and han
 When the order is 4, ``e`` is not used: torch leaves ``e.grad`` None and SGD skips ``e`` (no update,
 momentum buffer untouched). A zero gradient would still move ``e`` on its momentum, so the step tells
 the optimizer which leaves had a gradient (``present=``, see :mod:`jaxport.optim`).
+
+No equivalent by design: A ``random.randint`` inside ``forward`` that rebuilds the graph each step:
+a compiled ``lax.scan`` has one fixed program, so the draw becomes data (drawn up front from a seed,
+replayed in torch) and the branch a mask or ``lax.switch``. torch's ``e.grad is None`` (an unused
+parameter, skipped by SGD) has no JAX counterpart: a gradient is always an array, so absence is
+passed explicitly (``present=``).
 """
 
 import dataclasses

@@ -19,6 +19,7 @@ FRAMEWORK = "torch"
 NAMES = ("a", "b", "c", "d", "e")
 
 
+# phase: model
 class DynamicNet(torch.nn.Module):
     def __init__(self, orders):
         """Five parameters; 'e' is needed when the order is 5 or 6."""
@@ -37,10 +38,12 @@ class DynamicNet(torch.nn.Module):
             y = y + self.e * x**exp
         return y
 
+    # phase: report
     def string(self):
         return f"y = {self.a.item()} + {self.b.item()} x + {self.c.item()} x^2 + {self.d.item()} x^3 + {self.e.item()} x^4 ? + {self.e.item()} x^5 + {self.e.item()} x^6 ?"
 
 
+# phase: update
 def _state(model, optimizer, counts) -> dict:
     """Parameters, momentum buffers (zeros before they exist) and how many steps updated each, by name."""
     out = {}
@@ -66,38 +69,48 @@ def train(
     dtype = torch_dtype(cfg.dtype)
     device = torch_device(device)
 
+    # phase: data
     # Create Tensors to hold input and outputs (the shared arrays).
     x = torch.tensor(data["x"], device=device, dtype=dtype)
     y = torch.tensor(data["y"], device=device, dtype=dtype)
 
+    # phase: model
     # Construct our model, then give it the shared initial values.
     model = DynamicNet(data["orders"][: cfg.steps].tolist()).to(device=device, dtype=dtype)
     model.load_state_dict({k: torch.tensor(params[k], dtype=dtype) for k in NAMES}, strict=True)
 
+    # phase: loss
     # Training this strange model with vanilla stochastic gradient descent is tough, so we use momentum
     criterion = torch.nn.MSELoss(reduction="sum")
+    # phase: update
     optimizer = torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=cfg.momentum)
     counts = dict.fromkeys(NAMES, 0)  # steps in which each parameter had a gradient (SGD skips the others)
     for t in range(cfg.steps):
+        # phase: model
         # Forward pass: Compute predicted y by passing x to the model
         y_pred = model(x)
 
+        # phase: loss
         # Compute and print loss
         loss = criterion(y_pred, y)
         rec.loss(loss)
+        # phase: report
         if t % cfg.print_every == cfg.print_every - 1:
             rec.print(f"{t} {loss.item()}")
 
+        # phase: gradients
         # Zero gradients, perform a backward pass, and update the weights.
         optimizer.zero_grad()
         loss.backward()
         if rec.record:  # e.grad is None when the order was 4: recorded as 0, and SGD skips e
             grads = {k: (torch.zeros_like(p) if p.grad is None else p.grad) for k, p in zip(NAMES, model.parameters())}
             rec.step(_state(model, optimizer, counts), grads)
+        # phase: update
         optimizer.step()
         for k in NAMES:
             counts[k] += getattr(model, k).grad is not None
 
+    # phase: report
     run = rec.finish(_state(model, optimizer, counts))
     if report is not None:
         report(f"Result: {model.string()}")

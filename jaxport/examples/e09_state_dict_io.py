@@ -11,6 +11,11 @@ can go to a ``.pth`` torch loads with ``load_state_dict(strict=True)``, or to a 
 :func:`values` writes the parameters of the seed's model (E05's ``Sequential(Linear(3, 1),
 Flatten(0, 1))``) to each format, reads them back, checks the round trip is bit for bit, and runs
 the flax model built from what was read; the torch reference does the seed's save and load.
+
+No equivalent by design: ``torch.save``/``torch.load`` pickling arbitrary Python objects: JAX
+parameters are plain arrays, so jaxport reads a ``.pth`` only through
+``torch.load(weights_only=True)`` (a pickle that would run code is refused) and writes
+``.safetensors``/``.npz`` too, which hold no code at all.
 """
 
 import dataclasses

@@ -15,6 +15,11 @@ opts in explicitly with ``jax.numpy_rank_promotion("allow")``, the honest spelli
 rule. The seed's tensors are literals, written out the same in the reference; :func:`values`
 returns every cell's result under a stable name (integers as floats in the run's dtype, for the
 comparison), and :func:`value_lines` prints them as the seed's notebook does.
+
+No equivalent by design: int64 integer tensors by default: JAX's integers are int32 unless x64 is
+enabled (one switch for the process). ``view`` sharing storage with its source: ``reshape`` returns
+a new immutable array, and since nothing can be written through either, sharing would be
+unobservable.
 """
 
 import dataclasses

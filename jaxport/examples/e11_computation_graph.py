@@ -19,6 +19,10 @@ One difference in the detail: torch's ``backward()`` accepts the seed's one-elem
 ``[1]``) as if it were a scalar, but ``jax.grad`` wants a shape-``()`` output and raises for shape
 ``(1,)``. So :func:`loss` takes ``L[0]``. A real non-scalar raises in both frameworks at the same
 place (``backward()`` / ``jax.grad``); see the tests.
+
+No equivalent by design: ``grad_fn`` on each tensor and ``.grad`` filled on the leaves: a JAX array
+carries no graph. The graph exists only while a function is traced (``jax.make_jaxpr`` prints it),
+and ``jax.grad`` returns the leaves' gradients as values.
 """
 
 import dataclasses

@@ -14,6 +14,11 @@ The seed prints its outputs, not its weights (torch drew them, unseeded). ``DEFA
 fixed values generated once with ``torch.manual_seed(0)`` and the seed's three constructors in its
 order (``lin``, ``lin1``, ``lin2``: torch's default U(±1/√fan_in) init), written out below; both
 frameworks get them. ``--seed S`` draws standard normals instead.
+
+No equivalent by design: ``nn.Linear``'s weight of shape (out, in), applied as ``x @ W.T``: flax's
+kernel is (in, out), applied as ``x @ K``; converting a torch state dict transposes each weight
+(``jaxport.convert``). Layers initialised from a hidden global RNG: flax layers take explicit
+``rngs``, so an init is reproducible from its key alone.
 """
 
 import dataclasses

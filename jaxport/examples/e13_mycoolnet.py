@@ -20,6 +20,10 @@ init *distribution* (``nn.Linear``: weight and bias U(±1/√in_features)) drawn
 from ``default_rng(0)``, leaf by leaf in ``state_dict`` order; both frameworks get those values
 (so the seed's printed losses, from its own unseeded draw, are not reproduced). ``--seed S`` draws
 standard normals instead.
+
+No equivalent by design: ``optimizer.zero_grad()`` after every step, and momentum buffers hidden
+inside the optimizer: the gradients are fresh values each step, and the momentum buffers live in the
+optimizer state that ``update`` takes and returns.
 """
 
 import dataclasses

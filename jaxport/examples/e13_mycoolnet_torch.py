@@ -18,6 +18,7 @@ from jaxport.spec import RefRun
 FRAMEWORK = "torch"
 
 
+# phase: model
 class MyCoolNet(torch.nn.Module):
     def __init__(self, in_size, out_size):
         super(MyCoolNet, self).__init__()
@@ -38,6 +39,7 @@ class MyCoolNet(torch.nn.Module):
         return output
 
 
+# phase: update
 def optimizer_state(model: torch.nn.Module, optimizer: torch.optim.Optimizer, counts: Mapping[str, int],
                     buffers: tuple[str, ...] = ("momentum_buffer",)) -> dict:
     """Parameters, then each of ``optimizer.state[p][buffer]`` (zeros before it exists) and the steps
@@ -67,27 +69,38 @@ def train(
     dtype = torch_dtype(cfg.dtype)
     device = torch_device(device)
 
+    # phase: model
     model = MyCoolNet(in_size=5, out_size=5).to(device=device, dtype=dtype)
     model.load_state_dict({k: torch.tensor(v, dtype=dtype) for k, v in params.items()}, strict=True)
+    # phase: update
     optimizer = torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=cfg.momentum)
 
+    # phase: data
     x = torch.tensor(data["x"], device=device, dtype=dtype)  # seed: torch.tensor([1.,2,3,4,5])
 
+    # phase: update
     counts = {k: 0 for k, _ in model.named_parameters()}  # steps in which each parameter had a gradient
     for i in range(cfg.steps):
+        # phase: model
         out = model(x)
+        # phase: loss
         loss = torch.sum((0 - out) ** 2)  # loss decreases as out->0
         rec.loss(loss)
 
+        # phase: gradients
         loss.backward()  # Calculate gradients
         rec.step(optimizer_state(model, optimizer, counts), {k: p.grad for k, p in model.named_parameters()})
+        # phase: update
         optimizer.step()  # Step all weights in the direction of gradient
         for k, p in model.named_parameters():
             counts[k] += p.grad is not None
+        # phase: gradients
         optimizer.zero_grad()
+        # phase: report
         if i % cfg.print_every == cfg.print_every - 1:
             rec.print(f"Loss {i}: {loss.item()}")
 
+    # phase: report
     run = rec.finish(optimizer_state(model, optimizer, counts))
     if report is not None:
         with torch.no_grad():

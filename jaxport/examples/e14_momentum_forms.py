@@ -18,6 +18,10 @@ The demonstration feeds a fixed stream of gradients (``make_data``: ``steps`` dr
 ``1 + N(0, 1)`` from ``default_rng(data_seed)``, the same arrays in both frameworks) to the three
 forms from the same ``w``, and returns every step's ``w`` and buffer. Gradients that do not depend on
 ``w`` isolate the optimizers: what differs is the update rule, nothing else.
+
+No equivalent by design: An optimizer subclass that mutates ``state['V']`` in place
+(``V.mul_(β).add_(g)``): an optax transformation is a pair of pure functions, ``init`` and
+``update``, its buffer a value in the returned state.
 """
 
 import dataclasses

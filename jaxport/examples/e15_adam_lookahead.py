@@ -17,6 +17,10 @@ training state under torch's names (``exp_avg.lin1.weight``, ``exp_avg_sq.*``, `
 torch's arithmetic; plain ``optax.adam`` computes ``1 - β₂ᵗ`` in float32 when x64 is off (6e-6
 relative on the first update), and ``optax.lookahead`` keeps fast and slow weights together in the
 params (``LookaheadParams``) instead of in the state.
+
+No equivalent by design: LookAhead's slow weights held in a Python object beside the optimizer and
+copied into the model in place every k steps: in JAX they are part of the one optimizer state, and
+the synchronisation every k steps is arithmetic on the step count, so the whole loop still compiles.
 """
 
 import dataclasses

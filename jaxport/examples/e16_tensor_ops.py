@@ -18,6 +18,12 @@ prove each difference on both sides, and that the seed's shape errors raise in b
 
 The seed draws nothing concrete; its inputs here are standard normals from
 ``numpy.random.default_rng(cfg.seed)``, drawn once and handed to both frameworks (``--seed S``).
+
+No equivalent by design: In-place ops (``add_``, ``out=``, ``resize_``), ``from_numpy``/``.numpy()``
+sharing memory, and the global ``manual_seed``: JAX arrays are immutable (``x.at[i].add(v)`` returns
+a new array), ``jnp.asarray`` copies, and randomness takes an explicit key. Each is by design, so
+that a function's output depends only on its inputs and can be compiled, differentiated and
+replayed.
 """
 
 import dataclasses

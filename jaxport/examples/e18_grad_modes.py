@@ -20,6 +20,11 @@ tracked it is 6wx²; d loss/dw = x²·y once ``w`` is differentiated.
 Initial values: the seed's ``x = zeros(1)`` makes every gradient here 0 (x² and its derivative
 vanish), so the default is ``x = [3.]``, ``w = [0.5]`` (``--init`` with ``x = [0.]`` gives the
 seed's point; ``--seed`` draws both).
+
+No equivalent by design: ``torch.no_grad()``, ``set_grad_enabled`` and ``requires_grad_()``: modes
+that change how later operations are recorded. JAX records nothing outside a transformation: you
+choose what to differentiate by which argument the function takes, and ``jax.lax.stop_gradient``
+marks a value as constant inside a differentiated function.
 """
 
 import dataclasses

@@ -22,6 +22,10 @@ with ``nn.MSELoss()``. The seed's ``net = Net()`` is torch's default init, unsee
 is torch's init *distribution* (weights and biases U(±1/√fan_in)) drawn once in NumPy from
 ``default_rng(0)`` in ``state_dict`` order, and both frameworks get those values; ``--seed S`` draws
 standard normals instead.
+
+No equivalent by design: ``f.data.sub_(...)`` writing through ``.data`` behind autograd's back, and
+``net.zero_grad()`` before ``backward()``: JAX parameters are values, the update returns new ones,
+and no gradient is ever left over from a previous call.
 """
 
 import dataclasses

@@ -17,6 +17,7 @@ from jaxport.reference import to_numpy, torch_device, torch_dtype
 FRAMEWORK = "torch"
 
 
+# phase: model
 class Net(nn.Module):
     def __init__(self):
         super().__init__()
@@ -37,28 +38,37 @@ class Net(nn.Module):
         return x
 
 
+# phase: report
 def values(params: Mapping[str, np.ndarray], data: Mapping[str, np.ndarray], cfg, *, device: str = "cpu") -> dict[str, np.ndarray]:
     dtype = torch_dtype(cfg.dtype)
     device = torch_device(device)
 
     net = Net().to(device, dtype)
     net.load_state_dict({k: torch.tensor(v) for k, v in params.items()}, strict=True)
+    # phase: data
     input = torch.tensor(data["input"], device=device, dtype=dtype)
     target = torch.tensor(data["target"], device=device, dtype=dtype)
+    # phase: loss
     criterion = nn.MSELoss()
 
+    # phase: gradients
     # we need to clear the existing gradients (net.zero_grad()) and then call loss.backward()
     net.zero_grad()
+    # phase: model
     output = net(input)
+    # phase: loss
     loss = criterion(output, target)
+    # phase: gradients
     loss.backward()
     grads = {f"grad.{k}": to_numpy(f.grad).copy() for k, f in net.named_parameters()}
 
+    # phase: update
     # weights = weights - learning rate * gradient
     learning_rate = cfg.lr
     for f in net.parameters():
         f.data.sub_(f.grad.data * learning_rate)
 
+    # phase: report
     with torch.no_grad():
         loss_after = criterion(net(input), target)
     return {

@@ -21,6 +21,10 @@ targets drawn from ``default_rng(data_seed)`` at scale 3, so that some gradient 
 and the total norm exceeds 1 (both clips act). ``DEFAULT_INIT`` is torch's ``nn.Linear`` init
 distribution (U(±1/√in_features)) drawn once in NumPy from ``default_rng(0)`` in ``state_dict`` order;
 ``--seed S`` draws standard normals instead.
+
+No equivalent by design: ``clip_grad_value_``/``clip_grad_norm_`` rewriting each ``p.grad`` in place
+between ``backward()`` and ``step()``: in JAX clipping is a transformation of the gradient pytree,
+chained before the optimizer; the total norm torch returns is a returned value too.
 """
 
 import dataclasses

@@ -17,6 +17,11 @@ backward applies ``fn`` to the cotangent (:func:`register_hook`). A print inside
 Where ``eps`` sits decides what it sees: added *before* the hook (upstream of it in the forward pass) it
 gets the post-hook gradient, which is what torch's ``c.grad`` keeps (:func:`forward`). Added after the
 hook, it gets what the hook received. ``jax.vjp`` from ``c`` gives the same (:func:`grad_at_c`).
+
+No equivalent by design: ``register_hook`` and ``retain_grad`` attach a callback and storage to a
+tensor of the graph; a JAX array has neither. A hook that edits the gradient becomes an identity
+with a ``custom_vjp`` whose backward edits the cotangent, and an intermediate's gradient comes from
+``jax.vjp`` with respect to that intermediate.
 """
 
 import dataclasses

@@ -30,6 +30,11 @@ The seed has no data here. ``make_data`` draws a regular set from ``default_rng(
 its first row is the seed's ``[-2.34, 3.61]``) and builds an extreme set of logits ±1e4 (confidently
 right, confidently wrong, ties, an ignored row); every value is computed for both sets, with the
 gradients of each mean loss with respect to its logits (torch: ``logits.grad`` after ``backward()``).
+
+No equivalent by design: Loss modules (``nn.CrossEntropyLoss(...)`` constructed, then called)
+holding their options: in JAX a loss is a plain function of (logits, labels, options). optax's
+losses have no ``ignore_index`` and no clamp of ``log`` at -100 (torch's ``BCELoss`` rule): both are
+written out explicitly where torch's numbers are wanted.
 """
 
 import dataclasses

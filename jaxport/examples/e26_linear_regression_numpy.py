@@ -24,6 +24,10 @@ Data: the seed's model size is ``LinearRegression(3, 1)`` (its later cells use `
 ``y = [[2.3]]``); the batch is that example plus the first three rows of the seed's printed dummy
 dataset (first three features) and their labels. Initial values: ``np.random.randn``, i.e. ``--seed S``
 standard normals in the seed's order (``weights``, ``bias``); the default is seed 0.
+
+No equivalent by design: ``np.random.randn`` in ``__init__`` (a hidden global RNG) and a model
+object holding mutable weights: the JAX port's parameters come in as values, and ``jax.grad`` checks
+the hand-derived gradients, which NumPy cannot derive by itself.
 """
 
 import dataclasses

@@ -25,6 +25,11 @@ been rebound to a dummy-dataloader batch (4, 4). Here the step runs on the ``X``
 the tests reproduce the error in both frameworks. Initial values: the ones the seed prints for
 ``PyTorchLinearRegression(3, 1)`` (``[[0.0430, -0.2506, -0.3324]]``, ``[-0.0165]``); ``--seed S``
 draws standard normals instead.
+
+No equivalent by design: ``prediction.backward()`` filling ``.grad`` on the parameters, and
+``t.requires_grad = True`` on an input: in JAX the gradient with respect to the parameters or to an
+input is the same call, ``jax.grad`` on the argument chosen; ``grad_fn`` has no counterpart but the
+traced jaxpr.
 """
 
 import dataclasses

@@ -19,6 +19,7 @@ from jaxport.reference import to_numpy, torch_device, torch_dtype
 FRAMEWORK = "torch"
 
 
+# phase: model
 class PyTorchLinearRegression(torch.nn.Module):
     def __init__(self, num_inputs, num_outputs):
         super().__init__()
@@ -34,19 +35,25 @@ def make_model(params: Mapping[str, np.ndarray], dtype=torch.float32, device="cp
     return model
 
 
+# phase: report
 def values(params: Mapping[str, np.ndarray], data: Mapping[str, np.ndarray], cfg, *, device: str = "cpu") -> dict[str, np.ndarray]:
     dtype = torch_dtype(cfg.dtype)
     device = torch_device(device)
 
+    # phase: model
     model = make_model(params, dtype, device)
     initial = {f"initial.{k}": to_numpy(p).copy() for k, p in model.named_parameters()}
 
+    # phase: data
     X = torch.tensor(data["X"], device=device, dtype=dtype)  # create a torch tensor
     y = torch.tensor(data["y"], device=device, dtype=dtype)  # create a label for this example
 
+    # phase: model
     prediction = model(X)  # call the model on the data
+    # phase: loss
     loss = F.mse_loss(prediction, y)
 
+    # phase: gradients
     prediction.backward()  # populate gradients
     grads = {f"grad.{k}": to_numpy(p.grad).copy() for k, p in model.named_parameters()}
 
@@ -54,12 +61,14 @@ def values(params: Mapping[str, np.ndarray], data: Mapping[str, np.ndarray], cfg
     t.requires_grad = True
     t_prediction = t * X.T + 1
 
+    # phase: update
     # Here's how one optimisation step would be performed (on the X the cell meant)
     optimiser = torch.optim.SGD(model.parameters(), lr=cfg.lr)
     optimiser.step()  # uses the .grad populated by prediction.backward() above
     stepped = {f"step.{k}": to_numpy(p).copy() for k, p in model.named_parameters()}
     optimiser.zero_grad()
 
+    # phase: report
     return {
         **initial,
         "prediction": to_numpy(prediction).copy(),

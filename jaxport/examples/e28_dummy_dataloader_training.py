@@ -22,6 +22,10 @@ flat dict of torch-named, torch-layout parameters (``linear_layer.weight`` (1, 4
 The data is ``default_rng(data_seed)`` standard normals (the seed's ``torch.randn``, unseeded).
 ``DEFAULT_INIT`` is ``torch.manual_seed(0); PyTorchLinearRegression(4, 1)``'s ``nn.Linear`` init,
 written out below; ``--seed S`` draws standard normals instead.
+
+No equivalent by design: ``shuffle(dataloader)`` drawing from Python's global RNG, and a loader
+holding its position: JAX shuffles with a keyed permutation (the same key, the same order) and the
+batches are indexed arrays that ``lax.scan`` walks; for parity the port replays torch's order.
 """
 
 import dataclasses

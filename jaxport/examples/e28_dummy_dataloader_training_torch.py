@@ -19,6 +19,7 @@ from jaxport.spec import RefRun
 FRAMEWORK = "torch"
 
 
+# phase: model
 class PyTorchLinearRegression(torch.nn.Module):
     def __init__(self, num_inputs, num_outputs):
         super().__init__()
@@ -28,6 +29,7 @@ class PyTorchLinearRegression(torch.nn.Module):
         return self.linear_layer(X)
 
 
+# phase: data
 def create_dummy_dataloader(X, y, batch_size=4):
     def create_batches(data):
         return [
@@ -40,6 +42,7 @@ def create_dummy_dataloader(X, y, batch_size=4):
     return list(zip(batched_X, batched_y))
 
 
+# phase: setup
 def train(
     params: Mapping[str, np.ndarray],
     data: Mapping[str, np.ndarray],
@@ -53,28 +56,39 @@ def train(
     dtype = torch_dtype(cfg.dtype)
     device = torch_device(device)
 
+    # phase: data
     X = torch.tensor(data["X"], device=device, dtype=dtype)  # 100 examples, 4 features each
     y = torch.tensor(data["y"], device=device, dtype=dtype)
     dataloader = create_dummy_dataloader(X, y, batch_size=cfg.batch_size)
+    # phase: model
     model = PyTorchLinearRegression(X.shape[1], 1).to(device, dtype)
     model.load_state_dict({k: torch.tensor(v, dtype=dtype) for k, v in params.items()}, strict=True)
 
+    # phase: data
     order = data["order"][: cfg.steps].tolist()  # the batch of every step, drawn up front
     epochs = math.ceil(cfg.steps / len(dataloader))
 
+    # phase: update
     optimiser = torch.optim.SGD(model.parameters(), lr=cfg.lr)
     for epoch in range(epochs):
+        # phase: data
         # seed: shuffle(dataloader); here the same draw, replayed
         epoch_batches = [dataloader[i] for i in order[epoch * len(dataloader): (epoch + 1) * len(dataloader)]]
         for batch in epoch_batches:
             features, labels = batch
+            # phase: model
             prediction = model(features)
+            # phase: loss
             loss = torch.nn.functional.mse_loss(prediction, labels)
             rec.loss(loss)
+            # phase: gradients
             loss.backward()
             rec.step(dict(model.named_parameters()), {k: p.grad for k, p in model.named_parameters()})
+            # phase: update
             optimiser.step()
+            # phase: gradients
             optimiser.zero_grad()
+        # phase: report
         if len(epoch_batches) == len(dataloader):  # a whole epoch (a run cut short prints no partial one)
             rec.print(f"Loss: {loss.item()}\n")  # seed: print("Loss:", loss.item()); print()
 

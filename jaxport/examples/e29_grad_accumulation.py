@@ -17,6 +17,10 @@ Data and initial values are the seed's own numbers: the first micro-batch is its
 ``y = [[2.3]]``; the second is the first example its dummy dataset prints (features cut to the model's
 three: ``[-1.0984, 1.6435, 0.2389]``, label ``-1.3960``); the initial weight and bias are the ones the
 seed prints for a fresh ``PyTorchLinearRegression(3, 1)`` (``[[0.0430, -0.2506, -0.3324]]``, ``[-0.0165]``).
+
+No equivalent by design: ``.grad`` accumulating across two ``backward()`` calls until
+``zero_grad()`` clears it: JAX gradients are returned values, so accumulation is an explicit sum
+(``jax.tree.map(jnp.add, g1, g2)``, or ``optax.MultiSteps``) and there is nothing to zero.
 """
 
 import dataclasses
