@@ -186,6 +186,9 @@ def cmd_run(args) -> int:
         return _run_values(example, args, cfg, p0, report)
     if args.save:
         checkpoint.check_writable(args.save)  # before training, not after
+    if report is not None and example.header_lines is not None:
+        for line in example.header_lines(cfg):  # the same for either framework: what the run reads
+            report(line)
     if args.data_parallel and args.framework != "jax":
         raise UsageError("--data-parallel shards the JAX port; the reference runs on one device")
     if args.framework == "jax":

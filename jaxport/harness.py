@@ -183,9 +183,13 @@ def worst_of(name: str, results: list[RegimeResult]) -> RegimeResult:
     return dataclasses.replace(pick, name=name, passed=not failing, max_abs=max(r.max_abs for r in results))
 
 
-def _batched(fn, *args, batch: int = 256):
-    """``fn`` over the leading axis of ``args``, ``batch`` rows at a time (bounded memory)."""
-    return jax.jit(lambda *a: jax.lax.map(lambda x: fn(*x), a, batch_size=batch))(*args)
+def _batched(fn, data, *args, batch: int = 256):
+    """``fn(data, *row)`` over the leading axis of ``args``, ``batch`` rows at a time (bounded memory).
+
+    ``data`` is an argument of the compiled function, not a closure: captured arrays become constants
+    that XLA tries to fold (E20's frozen ResNet backbone took ~20 s of constant folding that way).
+    """
+    return jax.jit(lambda d, *a: jax.lax.map(lambda x: fn(d, *x), a, batch_size=batch))(data, *args)
 
 
 def reference_module(example: Example):
@@ -339,7 +343,7 @@ def _same_point(example, cfg, device, label, ref: RefRun, data) -> RegimeResult:
     states = {k: v[steps] for k, v in ref.states.items()}
     d = jax.jit(example.prepared)(jax.device_put(data, dev))
     ts = jnp.asarray(steps, dtype=jnp.int32)
-    loss, grads = _batched(lambda p, t: example.loss_and_grad(example.params_in(p), example.at_step(d, t)),
+    loss, grads = _batched(lambda dd, p, t: example.loss_and_grad(example.params_in(p), example.at_step(dd, t)), d,
                            jax.device_put(states, dev), ts)
     ours = {"loss": np.asarray(loss), **{f"grad[{k}]": np.asarray(v) for k, v in grads.items()}}
     theirs = {"loss": ref.losses[steps], **{f"grad[{k}]": v[steps] for k, v in ref.grads.items()}}
@@ -391,10 +395,10 @@ def _teacher_forced(example, cfg, device, label, ref: RefRun, data) -> RegimeRes
     tol = tolerance(example.id, cfg.dtype, "teacher_forced", device)
     if example.apply is not None:
         grads = jax.device_put(ref.grads, dev)
-        new = _batched(lambda p, g, t: example.apply(p, g, d, t, cfg), states, grads, ts)
+        new = _batched(lambda dd, p, g, t: example.apply(p, g, dd, t, cfg), d, states, grads, ts)
         buffer_tol = None
     else:
-        new, _ = _batched(lambda p, t: example.step(p, d, t, cfg), states, ts)
+        new, _ = _batched(lambda dd, p, t: example.step(p, dd, t, cfg), d, states, ts)
         buffer_tol = tolerance(example.id, cfg.dtype, "same_point", device)
     nxt = {k: v[1:] for k, v in ref.states.items()}
     return compare_state(label, "teacher_forced", example, {k: np.asarray(v) for k, v in new.items()}, nxt,

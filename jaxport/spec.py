@@ -53,6 +53,7 @@ class Example:
     step: Callable[..., tuple[Any, dict]] | None = None
     report_line: Callable[[int, Mapping[str, np.ndarray]], str] | None = None  # the seed's periodic line
     result_lines: Callable[[Mapping[str, np.ndarray], float], list[str]] | None = None  # the seed's final lines
+    header_lines: Callable[[Any], list[str]] | None = None  # printed before a run (e.g. which dataset it reads)
     # the update alone, from given gradients: apply(state, grads, data, t, cfg) -> state. With it the
     # teacher-forced regime feeds torch's own gradients to one JAX update (isolating the optimizer)
     apply: Callable[..., dict[str, Any]] | None = None
@@ -62,6 +63,9 @@ class Example:
     values: Callable[..., dict[str, Any]] | None = None
     value_lines: Callable[[Mapping[str, np.ndarray]], list[str]] | None = None  # the seed's printed lines
     default_init: Mapping[str, Any] | None = None  # where the seed fixes the initial values
+    # a network's own init distribution, for ``--seed S``: draw(S) -> {name: array} from default_rng(S)
+    # (default: one standard normal per value, jaxport.params.draw; a 784-wide MLP needs its std 0.01)
+    draw: Callable[[int], Mapping[str, Any]] | None = None
     # data keys whose leading axis is the step (E08's drawn orders): loss_and_grad sees one element
     per_step: tuple[str, ...] = ()
     # loop-invariant data the seed computes once before its loop (E05/E06: xx = x.unsqueeze(-1).pow(p)):
@@ -101,12 +105,16 @@ class Example:
 
     def init(self, seed: int | None = None) -> dict[str, np.ndarray]:
         """Initial values (float64): the seed's fixed ones when it has them and no ``seed`` is given,
-        else ``numpy.random.default_rng(seed)`` draws (seed 0 by default); see :mod:`jaxport.params`."""
+        else ``numpy.random.default_rng(seed)`` draws (seed 0 by default): from :attr:`draw`, the
+        network's own distribution, where the example has one, else standard normals (:mod:`jaxport.params`)."""
         from jaxport import params
 
         if seed is None and self.default_init is not None:
             return params.validate(self.default_init, self.param_shapes, source=f"{self.id} default init")
-        return params.draw(self.param_shapes, 0 if seed is None else seed)
+        seed = 0 if seed is None else seed
+        if self.draw is not None:
+            return params.validate(self.draw(seed), self.param_shapes, source=f"{self.id} init drawn from seed {seed}")
+        return params.draw(self.param_shapes, seed)
 
     def train(self, params: Mapping[str, np.ndarray], cfg: Any = None, *, device: str = "cpu",
               report: Callable[[str], None] | None = print):

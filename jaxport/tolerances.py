@@ -88,6 +88,13 @@ _E06_CHAOS = (
 )
 _E06_JITTER = ("torch float32 at step 1256; JAX float32 at 1256 here, at 1219 with the (2000, 3) layout of xx; "
                "JAX float64 parts from torch float64 at 1603 here, at 1253 on another CPU")
+_E17_ADAM = (
+    "Adam divides each gradient by its running RMS, so a rounding difference in a small gradient becomes a "
+    "difference of up to ~lr in its weight, and it compounds: after 120 steps (5 epochs of the offline digits) "
+    "torch's own float32 run sits 3.7e-6 to 1.5e-4 (of the largest weight) from its float64 run over init seeds "
+    "0-9, and JAX's float32 run 0.47-4.0x as far: two samples of one spread (JAX is the closer at 5 of 10 seeds). "
+    "So the final state is judged against torch's float32-float64 envelope"
+)
 OVERRIDES: dict[tuple[str, str, str, str], Tolerance] = {
     ("E06", "float32", "free_running", "cpu"): Tolerance(
         1e-5, 0.0, _E06_CHAOS.format(jitter=_E06_JITTER, peak="1.29x", at="the loss at step 21, before the burst",
@@ -102,6 +109,26 @@ OVERRIDES: dict[tuple[str, str, str, str], Tolerance] = {
         2e-6, 0.0, "conv and fc gradients are sums of hundreds of float32 products: over 10 data seeds both "
         "frameworks sit 4-7e-7 from float64 and their gap reaches 8.6e-7 (grad.conv1.bias, data seed 3)"),
 }
+
+
+OVERRIDES.update({
+    ("E19", "float32", "values", "cpu"): Tolerance(
+        1e-3, 0.0, "ResNet-18 gradients through 20 train-mode BatchNorms: where ReLU passes a channel's gradient "
+        "uniformly, BatchNorm's backward cancels it to ~0 and keeps rounding noise; at layer4 (4 values per channel) "
+        "over data seeds 0, 2-4 both frameworks sit up to 4.7e-4 (jax) and 3.9e-4 (torch) from float64 and their gap "
+        "reaches 4.6e-4 (grad.layer4.0.conv1.weight, data seed 3; 0.9-1.2e-4 at the default seed 0, varying with torch's threading). Not covered: data "
+        "seed 1, where a pre-ReLU value of 2.0e-6 (layer2.1.bn1) lands on the other side of 0 in JAX float32 only "
+        "(gap 0.35): a rounding-decided kink, not a port error"),
+    ("E19", "float64", "values", "cpu"): Tolerance(
+        2e-12, 0.0, "the same cancellations in float64: over data seeds 0-4 the gap reaches 6.6e-13 "
+        "(grad.layer4.1.conv2.weight, data seed 2)"),
+    ("E17", "float32", "free_running", "cpu"): Tolerance(
+        1e-5, 0.0, _E17_ADAM + "; JAX float32 against torch float32 needed at most 2.1x that envelope (seed 4) beyond "
+        "1e-5 relative", factor=4.0),
+    ("E17", "float32", "float64_drift", "cpu"): Tolerance(
+        1e-6, 0.0, _E17_ADAM + "; per leaf, JAX float32's drift from float64 needed up to 5.5x torch float32's "
+        "(seed 4, where torch's drift was the smallest of the ten: 3.7e-6)", factor=8.0),
+})
 
 
 OVERRIDES.update({(e, d, r, "gpu"): t for (e, d, r, dev), t in list(OVERRIDES.items()) if dev == "cpu"})

@@ -28,6 +28,8 @@ def _run(example: str, dtype: str, **overrides) -> dict:
 
 CASES = [
     ("E28", {"batch_size": 8}),  # the seed's batches of 4 do not split over 8 devices
+    ("E17", {"steps": 48}),  # two epochs of the offline digits; batches of 64: 8 rows a device
+    ("E21", {"batch_size": 8, "steps": 40}),  # the blitz's mini-batches of 4 do not split over 8 devices
 ]
 
 

@@ -1,0 +1,135 @@
+"""E17 reference: the seed's Classifier, NLLLoss and Adam, trained with its epoch loop over a DataLoader.
+
+Part 4's code as written. Changes from the seed: the images come in as data (a ``TensorDataset``
+of the arrays both frameworks get; the seed's ``trainset`` is torchvision's Fashion-MNIST) and the
+initial weights as arguments, loaded with ``load_state_dict(strict=True)``; ``shuffle=True`` is
+replaced by a sampler that replays the drawn order (:class:`ReplayedShuffle`: each epoch's
+permutation, read back from the steps' ``idx`` and ``mask``), so ``trainloader`` makes the same
+batches, the partial last one included (``drop_last=False``, torch's default); ``epochs`` follows
+from the run's steps (``len(trainloader)`` batch updates an epoch); a Recorder keeps every step.
+"""
+
+import math
+from collections.abc import Callable, Mapping
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn, optim
+
+from jaxport.reference import Recorder, torch_device, torch_dtype
+from jaxport.spec import RefRun
+
+FRAMEWORK = "torch"
+
+
+class Classifier(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(784, 256)
+        self.fc2 = nn.Linear(256, 128)
+        self.fc3 = nn.Linear(128, 64)
+        self.fc4 = nn.Linear(64, 10)
+
+    def forward(self, x):
+        # make sure input tensor is flattened
+        x = x.view(x.shape[0], -1)
+
+        x = F.relu(self.fc1(x))
+        x = F.relu(self.fc2(x))
+        x = F.relu(self.fc3(x))
+        x = F.log_softmax(self.fc4(x), dim=1)
+
+        return x
+
+
+def sequential() -> nn.Sequential:
+    """The seed's alternative: a simple model defined via ``Sequential``."""
+    return nn.Sequential(nn.Linear(784, 384),
+                         nn.ReLU(),
+                         nn.Linear(384, 128),
+                         nn.ReLU(),
+                         nn.Linear(128, 10),
+                         nn.LogSoftmax(dim=1))
+
+
+class ReplayedShuffle(torch.utils.data.Sampler):
+    """``shuffle=True``'s RandomSampler with its draws replayed: the e-th iteration (epoch) yields epoch e's order."""
+
+    def __init__(self, epochs: list[list[int]], n: int):
+        self.epochs, self.n, self.epoch = epochs, n, 0
+
+    def __len__(self):
+        return self.n  # as RandomSampler: len(trainloader) = ceil(n / batch_size)
+
+    def __iter__(self):
+        order = self.epochs[self.epoch]
+        self.epoch += 1
+        return iter(order)
+
+
+def epoch_orders(idx: np.ndarray, mask: np.ndarray, per_epoch: int) -> list[list[int]]:
+    """Each epoch's sample order: its steps' real rows, in order (steps grouped ``per_epoch`` at a time)."""
+    rows = [r[m].tolist() for r, m in zip(idx, mask)]
+    return [sum(rows[e: e + per_epoch], []) for e in range(0, len(rows), per_epoch)]
+
+
+def _state(model: nn.Module, optimizer: optim.Optimizer) -> dict:
+    """Parameters and Adam's state, by the JAX state's names (zeros and 0 before torch creates them)."""
+    named = list(model.named_parameters())
+    state = optimizer.state
+    out = {k: p for k, p in named}
+    for buffer in ("exp_avg", "exp_avg_sq"):
+        for k, p in named:
+            out[f"{buffer}.{k}"] = state[p][buffer] if buffer in state.get(p, {}) else torch.zeros_like(p)
+    for k, p in named:
+        out[f"count.{k}"] = np.int32(state[p]["step"].item() if "step" in state.get(p, {}) else 0)
+    return out
+
+
+def train(
+    params: Mapping[str, np.ndarray],
+    data: Mapping[str, np.ndarray],
+    cfg,
+    *,
+    device: str = "cpu",
+    record: bool = False,
+    report: Callable[[str], None] | None = None,
+) -> RefRun:
+    rec = Recorder("E17 fashion_mnist_classifier", FRAMEWORK, record, report)
+    dtype = torch_dtype(cfg.dtype)
+    device = torch_device(device)
+
+    images = torch.tensor(data["images"], device=device, dtype=dtype)
+    labels = torch.tensor(data["labels"], device=device, dtype=torch.int64)
+    trainset = torch.utils.data.TensorDataset(images, labels)
+    per_epoch = math.ceil(len(trainset) / cfg.batch_size)
+    sampler = ReplayedShuffle(epoch_orders(data["idx"][: cfg.steps], data["mask"][: cfg.steps], per_epoch), len(trainset))
+    trainloader = torch.utils.data.DataLoader(trainset, batch_size=cfg.batch_size, sampler=sampler)
+
+    model = Classifier().to(device=device, dtype=dtype)
+    model.load_state_dict({k: torch.tensor(v, dtype=dtype) for k, v in params.items()}, strict=True)
+    criterion = nn.NLLLoss()
+    optimizer = optim.Adam(model.parameters(), lr=cfg.lr, betas=cfg.betas, eps=cfg.eps)
+
+    epochs = len(sampler.epochs)
+    for e in range(epochs):
+        running_loss = 0
+        batches = 0
+        for images, labels in trainloader:
+            log_ps = model(images)
+            loss = criterion(log_ps, labels)
+            rec.loss(loss)
+
+            optimizer.zero_grad()
+            loss.backward()
+            if rec.record:  # (building the state costs a little: not when timed)
+                rec.step(_state(model, optimizer), {k: p.grad for k, p in model.named_parameters()})
+            optimizer.step()
+
+            running_loss += loss.item()
+            batches += 1
+        if batches == len(trainloader):  # a whole epoch (a run cut short prints no partial one)
+            rec.print(f"Training loss: {running_loss/len(trainloader)}")
+
+    return rec.finish(_state(model, optimizer))
