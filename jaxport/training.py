@@ -7,6 +7,8 @@ whole run is a single scan.
 """
 
 import functools
+import os
+import sys
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -82,6 +84,43 @@ def run_steps(
     return params, (np.concatenate(losses) if losses else np.zeros((0,)))
 
 
+class Progress:
+    """A progress bar for each report period (an epoch for E17), on stderr when it is a terminal.
+
+    It redraws between compiled chunks of ``period // 20`` steps, so the loop stays a scan (no host
+    callback per step); ``JAXPORT_PROGRESS=1`` forces it on, ``0`` off.
+    """
+
+    WIDTH = 30
+
+    def __init__(self, steps: int, period: int, stream: Any = None):
+        self.steps, self.period = steps, max(1, period)
+        self.stream = sys.stderr if stream is None else stream
+        self.chunk = max(1, self.period // 20)
+
+    @staticmethod
+    def wanted(stream: Any = None) -> bool:
+        flag = os.environ.get("JAXPORT_PROGRESS")
+        if flag is not None:
+            return flag not in ("", "0")
+        stream = sys.stderr if stream is None else stream
+        return hasattr(stream, "isatty") and stream.isatty()
+
+    def show(self, done: int) -> None:
+        """Draw the bar of the period that step ``done`` falls in."""
+        period, into = divmod(done, self.period)
+        if into == 0:  # a period just ended: its line is printed, the next bar starts with its first chunk
+            return
+        filled = self.WIDTH * into // self.period
+        total = -(-self.steps // self.period)
+        self.stream.write(f"\r{period + 1}/{total} [{'#' * filled}{'.' * (self.WIDTH - filled)}] {into}/{self.period}")
+        self.stream.flush()
+
+    def clear(self) -> None:
+        self.stream.write("\r" + " " * (self.WIDTH + 30) + "\r")
+        self.stream.flush()
+
+
 @dataclass
 class TrainResult:
     params: dict[str, np.ndarray]
@@ -113,14 +152,22 @@ def train_placed(example: Example, p: Any, data: Any, cfg: Any, *, report: Calla
     mesh by :mod:`jaxport.parallel`): the same loop, the same lines."""
     every = cfg.print_every
     offset = getattr(cfg, "print_offset", every - 1)  # the seeds print at t % every == every - 1, E05 at == 99
+    bar = Progress(cfg.steps, every) if report is not None and Progress.wanted() else None
 
     def on_chunk(t0: int, aux: Mapping[str, np.ndarray]) -> None:
         for i in range(len(aux["loss"])):
             if (t0 + i) % every == offset:
+                if bar is not None:
+                    bar.clear()
                 report(example.report_line(t0 + i, jax.tree.map(lambda a: a[i], aux)))
+        if bar is not None:
+            bar.show(t0 + len(aux["loss"]))
 
     start = time.perf_counter()
-    p, losses = run_steps(example, cfg, p, data, chunk=every if report else None, on_chunk=on_chunk if report else None)
+    chunk = None if report is None else (every if bar is None else bar.chunk)
+    p, losses = run_steps(example, cfg, p, data, chunk=chunk, on_chunk=on_chunk if report else None)
+    if bar is not None:
+        bar.clear()
     final = {k: np.asarray(v) for k, v in p.items()}
     seconds = time.perf_counter() - start
     if report is not None:

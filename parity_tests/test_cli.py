@@ -106,7 +106,6 @@ def test_divergence_names_example_and_step(capsys, framework):
     "argv, needles",
     [
         (["run", "E99"], ["unknown example 'E99'"]),
-        (["run", "E17"], ["not implemented yet"]),
         (["run", "E03", "--steps", "0"], ["--steps", "positive integer"]),
         (["run", "E03", "--lr", "nan"], ["--lr", "positive finite"]),
         (["run", "E03", "--dtype", "float16"], ["--dtype", "float16"]),
@@ -174,3 +173,25 @@ def test_subprocess_bad_input_has_no_traceback():
     p = subprocess.run([sys.executable, "-m", "jaxport", "run", "nope"], capture_output=True, text=True, timeout=120)
     assert p.returncode == 2 and "Traceback" not in p.stderr
     assert p.stderr.strip() == "jaxport: error: unknown example 'nope': expected an id E01–E29 or a name such as 'polynomial_autograd' (see `jaxport list`)"
+
+
+def test_progress_bar_per_period_on_stderr_only(capsys, monkeypatch):
+    """E17: a bar per epoch between compiled chunks (stderr), the seed's lines unchanged on stdout."""
+    monkeypatch.setenv("JAXPORT_PROGRESS", "0")
+    assert main(["run", "E17", "--steps", "48", "--dtype", "float64"]) == 0
+    plain = capsys.readouterr()
+    monkeypatch.setenv("JAXPORT_PROGRESS", "1")
+    assert main(["run", "E17", "--steps", "48", "--dtype", "float64"]) == 0
+    shown = capsys.readouterr()
+    assert shown.out == plain.out  # the same lines, the same numbers: smaller chunks, the same scan
+    assert "1/2 [" in shown.err and "2/2 [" in shown.err and "23/24" in shown.err
+    assert "[" not in plain.err
+
+
+def test_an_unimplemented_example_is_one_clear_error(capsys, monkeypatch):
+    """Every catalog example is implemented now; one that is not (a catalog entry without its module) says so."""
+    from jaxport import catalog
+
+    monkeypatch.setattr(catalog, "is_implemented", lambda e: e.id != "E17")
+    code, _, err = run_cli(capsys, "run", "E17")
+    assert_one_line_error(code, err, "E17 fashion_mnist_classifier is in the catalog but not implemented yet")

@@ -23,6 +23,7 @@ from jaxport.spec import RefRun
 FRAMEWORK = "torch"
 
 
+# phase: model
 class Classifier(nn.Module):
     def __init__(self):
         super().__init__()
@@ -53,6 +54,7 @@ def sequential() -> nn.Sequential:
                          nn.LogSoftmax(dim=1))
 
 
+# phase: data
 class ReplayedShuffle(torch.utils.data.Sampler):
     """``shuffle=True``'s RandomSampler with its draws replayed: the e-th iteration (epoch) yields epoch e's order."""
 
@@ -74,6 +76,7 @@ def epoch_orders(idx: np.ndarray, mask: np.ndarray, per_epoch: int) -> list[list
     return [sum(rows[e: e + per_epoch], []) for e in range(0, len(rows), per_epoch)]
 
 
+# phase: setup
 def _state(model: nn.Module, optimizer: optim.Optimizer) -> dict:
     """Parameters and Adam's state, by the JAX state's names (zeros and 0 before torch creates them)."""
     named = list(model.named_parameters())
@@ -87,6 +90,7 @@ def _state(model: nn.Module, optimizer: optim.Optimizer) -> dict:
     return out
 
 
+# phase: setup
 def train(
     params: Mapping[str, np.ndarray],
     data: Mapping[str, np.ndarray],
@@ -100,6 +104,7 @@ def train(
     dtype = torch_dtype(cfg.dtype)
     device = torch_device(device)
 
+    # phase: data
     images = torch.tensor(data["images"], device=device, dtype=dtype)
     labels = torch.tensor(data["labels"], device=device, dtype=torch.int64)
     trainset = torch.utils.data.TensorDataset(images, labels)
@@ -107,29 +112,39 @@ def train(
     sampler = ReplayedShuffle(epoch_orders(data["idx"][: cfg.steps], data["mask"][: cfg.steps], per_epoch), len(trainset))
     trainloader = torch.utils.data.DataLoader(trainset, batch_size=cfg.batch_size, sampler=sampler)
 
+    # phase: model
     model = Classifier().to(device=device, dtype=dtype)
     model.load_state_dict({k: torch.tensor(v, dtype=dtype) for k, v in params.items()}, strict=True)
+    # phase: loss
     criterion = nn.NLLLoss()
+    # phase: update
     optimizer = optim.Adam(model.parameters(), lr=cfg.lr, betas=cfg.betas, eps=cfg.eps)
 
+    # phase: data
     epochs = len(sampler.epochs)
     for e in range(epochs):
         running_loss = 0
         batches = 0
         for images, labels in trainloader:
+            # phase: model
             log_ps = model(images)
+            # phase: loss
             loss = criterion(log_ps, labels)
             rec.loss(loss)
 
+            # phase: gradients
             optimizer.zero_grad()
             loss.backward()
             if rec.record:  # (building the state costs a little: not when timed)
                 rec.step(_state(model, optimizer), {k: p.grad for k, p in model.named_parameters()})
+            # phase: update
             optimizer.step()
 
+            # phase: report
             running_loss += loss.item()
             batches += 1
         if batches == len(trainloader):  # a whole epoch (a run cut short prints no partial one)
             rec.print(f"Training loss: {running_loss/len(trainloader)}")
 
+    # phase: other
     return rec.finish(_state(model, optimizer))

@@ -29,6 +29,7 @@ from jaxport.spec import RefRun
 FRAMEWORK = "torch"
 
 
+# phase: data
 class ReplaySampler(Sampler):
     """Yields the given image indices in order: the blitz's shuffle, drawn up front."""
 
@@ -49,6 +50,7 @@ def trainloader(trainset: TensorDataset, order: np.ndarray, epoch: int, batch_si
     return DataLoader(trainset, batch_size=batch_size, sampler=ReplaySampler(indices))
 
 
+# phase: setup
 def train(
     params: Mapping[str, np.ndarray],
     data: Mapping[str, np.ndarray],
@@ -63,24 +65,30 @@ def train(
     device = torch_device(device)
     np_dtype = np.float32 if cfg.dtype == "float32" else np.float64
 
+    # phase: data
     # the normalised training set (no copy: from_numpy shares the array)
     trainset = TensorDataset(torch.from_numpy(np.ascontiguousarray(data["images"])).to(dtype),
                              torch.from_numpy(np.asarray(data["labels"], dtype=np.int64)))
     order = np.asarray(data["order"][: cfg.steps])
     epochs = math.ceil(cfg.steps / (len(trainset) // cfg.batch_size))
 
+    # phase: model
     net = Net().to(device, dtype)
     net.load_state_dict({k: torch.tensor(v, dtype=dtype) for k, v in params.items()}, strict=True)
 
+    # phase: loss
     criterion = nn.CrossEntropyLoss()
+    # phase: update
     optimizer = optim.SGD(net.parameters(), lr=cfg.lr, momentum=cfg.momentum)
 
+    # phase: setup
     counts = {k: 0 for k, _ in net.named_parameters()}  # steps in which each parameter had a gradient
     running_loss = 0.0
 
     def state() -> dict:
         return {**optimizer_state(net, optimizer, counts), "running_loss": np.asarray(running_loss, dtype=np_dtype)}
 
+    # phase: data
     for epoch in range(epochs):  # loop over the dataset multiple times
         running_loss = 0.0
         for i, batch in enumerate(trainloader(trainset, order, epoch, cfg.batch_size), 0):
@@ -88,19 +96,26 @@ def train(
             inputs, labels = (x.to(device) for x in batch)
 
             # zero the parameter gradients
+            # phase: gradients
             optimizer.zero_grad()
 
             # forward + backward + optimize
+            # phase: model
             outputs = net(inputs)
+            # phase: loss
             loss = criterion(outputs, labels)
+            # phase: gradients
             loss.backward()
             rec.loss(loss)
-            rec.step(state(), {k: p.grad for k, p in net.named_parameters()})
+            if rec.record:  # (building the state costs a little: not when timed)
+                rec.step(state(), {k: p.grad for k, p in net.named_parameters()})
+            # phase: update
             optimizer.step()
             for k, p in net.named_parameters():
                 counts[k] += p.grad is not None
 
             # print statistics
+            # phase: report
             running_loss += loss.item()
             if i % cfg.print_every == cfg.print_every - 1:  # blitz: print every 2000 mini-batches
                 rec.print(f"[{epoch + 1}, {i + 1:5d}] loss: {running_loss / cfg.print_every:.3f}")
