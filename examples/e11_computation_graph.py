@@ -11,29 +11,24 @@ After `jaxport run`'s lines this script prints the framework's own view of the g
 
 import sys
 
-from jaxport.cli import build_parser, main
+from jaxport.cli import script, view_lines
 
 
-def graph_lines(argv: list[str]) -> list[str]:
-    """The graph as the chosen framework shows it (nothing for --json)."""
-    from jaxport import params
+def views(framework: str, cfg, params) -> list[str]:
+    """The graph as the chosen framework shows it: JAX's jaxpr, or torch's grad_fn chain."""
     from jaxport.examples import e11_computation_graph as e11
 
-    args = build_parser().parse_args(["run", "E11", *argv])
-    if args.json:
-        return []
-    cfg = e11.Config(dtype=args.dtype or e11.CONFIG.dtype)
-    if args.framework == "jax":
+    if framework == "jax":
         return e11.graph_lines(cfg)
     from jaxport.examples import e11_computation_graph_torch as ref
 
-    init = params.load(args.init, e11.SHAPES) if args.init else e11.EXAMPLE.init(args.seed)
-    return ref.grad_fn_lines(params.cast(init, cfg.dtype))
+    return ref.grad_fn_lines(params)
+
+
+def graph_lines(argv: list[str]) -> list[str]:
+    """The lines this script prints after `jaxport run E11`'s (nothing for --json)."""
+    return view_lines("E11", argv, views)
 
 
 if __name__ == "__main__":
-    code = main(["run", "E11", *sys.argv[1:]])
-    if code == 0:
-        for line in graph_lines(sys.argv[1:]):
-            print(line)
-    sys.exit(code)
+    sys.exit(script("E11", sys.argv[1:], views))
