@@ -23,7 +23,7 @@ Not the seed's weights: ``pretrained=True`` needs torchvision and a download, ne
 model is ``_resnet``'s ResNet-18 (torchvision's architecture and keys), its weights torchvision's
 init distribution (kaiming normal fan_out convs, BatchNorm 1/0, fc U(±1/√512)) drawn once in NumPy
 from ``default_rng(0)`` (``DEFAULT_INIT``) and handed to both frameworks; the BatchNorm buffers are
-a fresh model's (running mean 0, var 1). ``--seed S`` draws standard normals instead. ``data`` and
+a fresh model's (running mean 0, var 1). ``--seed S`` draws the same distribution from ``default_rng(S)``. ``data`` and
 ``labels`` are ``rand`` as in the seed, drawn in NumPy from ``data_seed``.
 
 Besides the seed's values (output, loss, every gradient, the stepped parameters and SGD's momentum
@@ -137,4 +137,5 @@ EXAMPLE = Example(
     values=values,
     value_lines=value_lines,
     default_init=DEFAULT_INIT,
+    draw=_resnet.torch_like_init,  # --seed S: torchvision's init distribution from default_rng(S)
 )

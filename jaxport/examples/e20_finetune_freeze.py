@@ -171,4 +171,5 @@ EXAMPLE = Example(
     init_state=init_state,
     params_of=params_of,
     default_init=DEFAULT_INIT,
+    draw=torch_like_init,  # --seed S: nn.Linear(512, 10)'s init from default_rng(S)
 )
