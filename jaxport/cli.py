@@ -81,7 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--save", metavar="PATH", help="write the trained parameters: .pth (a torch state_dict), "
                    ".safetensors, .npz or .json, by extension (atomically)")
     p.add_argument("--data-parallel", action="store_true", help="JAX: shard each batch over every device of --device "
-                   "(jax.sharding; E17, E21)")
+                   "(jax.sharding; E17, E21, E28)")
     _add_settings(p, dtype_choices=("float32", "float64"), dtype_help="default: the seed's")
     p.set_defaults(func=cmd_run)
 
@@ -186,11 +186,13 @@ def cmd_run(args) -> int:
         return _run_values(example, args, cfg, p0, report)
     if args.save:
         checkpoint.check_writable(args.save)  # before training, not after
+    if args.data_parallel and args.framework != "jax":
+        raise UsageError("--data-parallel shards the JAX port; the reference runs on one device")
+    if args.data_parallel and not example.batch_axes:
+        raise UsageError(f"--data-parallel: {example.label} has no batch to shard (data-parallel runs: E17, E21, E28)")
     if report is not None and example.header_lines is not None:
         for line in example.header_lines(cfg):  # the same for either framework: what the run reads
             report(line)
-    if args.data_parallel and args.framework != "jax":
-        raise UsageError("--data-parallel shards the JAX port; the reference runs on one device")
     if args.framework == "jax":
         if args.data_parallel:
             from jaxport import parallel

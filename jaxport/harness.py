@@ -26,6 +26,7 @@ import numpy as np
 from jaxport import params as params_mod
 from jaxport import training
 from jaxport.spec import Example, RefRun
+from jaxport.errors import UsageError
 from jaxport.tolerances import Tolerance, is_override, tolerance
 
 Tree = Mapping[str, np.ndarray]
@@ -222,6 +223,7 @@ def compare(
     if example.kind == "values":
         return _compare_values(example, cfg, device, label, ref_mod, p0, data)
 
+    check_record_size(example, cfg, p0)
     ref = ref_mod.train(p0, data, cfg, device=device, record=True)
     jax_run = training.train(example, p0, cfg, device=device)
     ours = _Trajectory(jax_run.losses, jax_run.params)
@@ -263,6 +265,25 @@ def compare(
         jax_seconds=jax_run.seconds, torch_seconds=ref.seconds,
         jax_losses=jax_run.losses, ref_losses=ref.losses,
     )
+
+
+RECORD_LIMIT_BYTES = 12 * 2**30  # of this machine's 24 GB: the recorded trajectory and the copies made of it
+
+
+def check_record_size(example: Example, cfg: Any, p0: Mapping[str, np.ndarray]) -> None:
+    """Refuse, before anything runs, a comparison whose recorded trajectory would not fit in memory.
+
+    The reference keeps its whole state and every gradient at each step; the regimes hold up to about six
+    float64-sized copies of that at once (the recording, its stacked arrays, their device copies, the
+    teacher-forced states: E17's 120 steps, estimated 5.3 GB so, peaked at 5.4 GB measured).
+    """
+    values = sum(int(np.size(v)) for v in example.state(p0).values()) + sum(int(np.size(v)) for v in p0.values())
+    per_step = 6 * 8 * values
+    need = per_step * (cfg.steps + 1)
+    if need > RECORD_LIMIT_BYTES:
+        most = RECORD_LIMIT_BYTES // per_step - 1
+        raise UsageError(f"{example.label}: comparing {cfg.steps} steps records every step's state and gradients, "
+                         f"~{need / 2**30:.0f} GiB: expected --steps {most} or fewer")
 
 
 def _compare_values(example, cfg, device, label, ref_mod, p0, data) -> Comparison:
@@ -341,7 +362,9 @@ def _same_point(example, cfg, device, label, ref: RefRun, data) -> RegimeResult:
     dev = training.jax_device(device)
     steps = np.arange(cfg.steps) if cfg.dtype == "float64" else sample_steps(cfg.steps, SAME_POINT_SAMPLE)
     states = {k: v[steps] for k, v in ref.states.items()}
-    d = jax.jit(example.prepared)(jax.device_put(data, dev))
+    d = jax.device_put(data, dev)
+    if example.prepare is not None:
+        d = jax.jit(example.prepared)(d)
     ts = jnp.asarray(steps, dtype=jnp.int32)
     loss, grads = _batched(lambda dd, p, t: example.loss_and_grad(example.params_in(p), example.at_step(dd, t)), d,
                            jax.device_put(states, dev), ts)
@@ -390,7 +413,9 @@ def _teacher_forced(example, cfg, device, label, ref: RefRun, data) -> RegimeRes
     """
     dev = training.jax_device(device)
     states = jax.device_put({k: v[:-1] for k, v in ref.states.items()}, dev)
-    d = jax.jit(example.prepared)(jax.device_put(data, dev))
+    d = jax.device_put(data, dev)
+    if example.prepare is not None:
+        d = jax.jit(example.prepared)(d)
     ts = jnp.arange(cfg.steps, dtype=jnp.int32)
     tol = tolerance(example.id, cfg.dtype, "teacher_forced", device)
     if example.apply is not None:

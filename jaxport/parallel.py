@@ -36,12 +36,13 @@ def devices(device: str = "cpu") -> list[jax.Device]:
 def mesh(example: Example, data: Mapping[str, Any], devs: Sequence[jax.Device]) -> Mesh:
     """A one-axis ``("batch",)`` mesh over ``devs``, checked against the example's batch axes."""
     if not example.batch_axes:
-        raise UsageError(f"{example.label} has no batch to shard (data-parallel runs: E17, E21)")
+        raise UsageError(f"{example.label} has no batch to shard (data-parallel runs: E17, E21, E28)")
     for key, axis in example.batch_axes.items():
         size = np.shape(data[key])[axis]
         if size % len(devs):
             raise UsageError(f"{example.label}: a batch of {size} ({key!r} axis {axis}) does not divide over "
-                             f"{len(devs)} devices: choose a batch size that is a multiple of {len(devs)}")
+                             f"{len(devs)} devices: expected a device count that divides {size} "
+                             f"(CUDA_VISIBLE_DEVICES, or XLA_FLAGS=--xla_force_host_platform_device_count=N on CPU)")
     return Mesh(np.array(devs), (AXIS,))
 
 

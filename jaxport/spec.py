@@ -69,7 +69,7 @@ class Example:
     # data keys whose leading axis is the step (E08's drawn orders): loss_and_grad sees one element
     per_step: tuple[str, ...] = ()
     # loop-invariant data the seed computes once before its loop (E05/E06: xx = x.unsqueeze(-1).pow(p)):
-    # prepare(data) -> {name: array}, added to the data once per compiled run, not once per step
+    # prepare(data) -> {name: array}, added to the data once per compiled chunk of steps, not once per step
     prepare: Callable[[Mapping[str, Any]], dict[str, Any]] | None = None
     # data keys with a batch axis, and which axis: what a data-parallel run shards (jaxport.parallel)
     batch_axes: Mapping[str, int] = dataclasses.field(default_factory=dict)

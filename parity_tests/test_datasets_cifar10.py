@@ -126,3 +126,12 @@ def test_the_cli_trains_on_a_valid_directory(tmp_path, capsys):
         assert captured.out.startswith("Data: CIFAR-10 (binary version), train")  # both frameworks say what they read
         assert captured.out.strip().splitlines()[-1] == "Finished Training"
     assert main(["compare", "E21", "--data-dir", str(tmp_path), "--steps", "7", "--dtype", "float64"]) == 0
+
+
+def test_an_epoch_the_print_period_does_not_divide_is_one_clear_error(tmp_path, capsys):
+    """20 images: 5 mini-batches an epoch. 60 steps would print at global step 49 in the loop but at
+    no mini-batch of an epoch in the blitz: refused with one line, before anything runs."""
+    write_cifar(tmp_path / cifar10.SUBDIR)
+    assert main(["run", "E21", "--data-dir", str(tmp_path), "--steps", "60"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "5 mini-batches of 4 an epoch, expected a multiple of the print period 50" in err

@@ -153,3 +153,15 @@ def test_cli_corrupt_data_dir_is_one_line_and_exit_2(tmp_path, capsys, command):
 def test_cli_data_dir_on_an_example_without_data(tmp_path, capsys):
     assert main(["run", "E28", "--data-dir", str(tmp_path)]) == 2
     assert "reads no dataset files" in capsys.readouterr().err
+
+
+def test_an_empty_split_is_one_clear_error(tmp_path, capsys):
+    """Header-only files (0 images) or a negative count: one line naming the file, exit 2 (not a ZeroDivisionError)."""
+    write_fashion_mnist(tmp_path, 0)
+    assert main(["run", "E17", "--data-dir", str(tmp_path), "--steps", "5"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err and "expected at least one" in err, err
+    labels = tmp_path / "train-labels-idx1-ubyte"
+    labels.write_bytes(idx_bytes(2049, (-3,), np.zeros(0, np.uint8)))
+    with pytest.raises(DatasetError, match="expected at least one"):
+        idx.count(tmp_path)

@@ -112,23 +112,25 @@ def test_envelope_widens_only_by_its_factor():
 
 
 def test_lookahead_covers_a_bursts_jitter_and_no_more():
-    """A chaotic run's burst starts where rounding decides: ours at step 50, the reference's own
-    float32/float64 spread at step 53. A 5-step lookahead covers that jitter; a burst 20 steps early does not pass."""
-    steps = 100
+    """A chaotic run's burst starts where rounding decides. With E06's own entry (lookahead 50): the
+    reference's float32/float64 spread bursts at step 120; ours bursting 40 steps earlier passes, 70 does not."""
+    tol = tolerances.tolerance("E06", "float64", "free_running", "cpu")
+    assert tol.lookahead == 50
+    steps = 300
     base = np.linspace(10.0, 1.0, steps)
-    spread = np.where(np.arange(steps) >= 53, 0.5, 1e-9)  # the reference's rounding spread: its burst at 53
+    spread = np.where(np.arange(steps) >= 120, 0.5, 1e-9)  # the reference's rounding spread: its burst at 120
     envelope = ({"loss": np.maximum.accumulate(spread)}, {"w": np.array([[0.0]])})
     ref = harness._Trajectory(base, {"w": np.array([1.0])})
 
     def check(burst_at: int, lookahead: int) -> bool:
-        ours = harness._Trajectory(base + np.where(np.arange(steps) >= burst_at, 0.4, 0.0), {"w": np.array([1.0])})
-        tol = tolerances.Tolerance(0, 0, "t", factor=1.0, lookahead=lookahead)
-        return ours.check("X", "free_running", ref, tol, e03.EXAMPLE, None, envelope).passed
+        ours = harness._Trajectory(base + np.where(np.arange(steps) >= burst_at, 0.4 * tol.factor, 0.0), {"w": np.array([1.0])})
+        t = dataclasses.replace(tol, lookahead=lookahead)
+        return ours.check("X", "free_running", ref, t, e03.EXAMPLE, None, envelope).passed
 
-    assert not check(50, 0)
-    assert check(50, 5)
-    assert check(53, 0)
-    assert not check(30, 5)
+    assert check(120, 0)  # the same onset: the envelope covers it without looking ahead
+    assert not check(80, 0)
+    assert check(80, tol.lookahead)
+    assert not check(50, tol.lookahead)
 
 
 def test_every_table_entry_has_a_reason_and_every_regime_an_entry():

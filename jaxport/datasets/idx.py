@@ -68,6 +68,8 @@ def parse(buf: bytes, *, magic: int, ndim: int, source: str) -> tuple[tuple[int,
     if found != magic:
         raise DatasetError(f"{source}: magic number {found}, expected {magic} (an IDX {ndim}-d unsigned-byte file)")
     dims = struct.unpack(f">{ndim}i", buf[4:header])
+    if min(dims) <= 0:
+        raise DatasetError(f"{source}: dimensions {list(dims)} in the header, expected positive ones (an empty or corrupt file)")
     expected = header + int(np.prod(dims, dtype=np.int64))
     if len(buf) != expected:
         what = "truncated" if len(buf) < expected else "too long"
@@ -85,13 +87,18 @@ def count(data_dir: str | Path, split: str = "train") -> int:
         except (OSError, EOFError, zlib.error) as e:
             raise DatasetError(f"{labels}: cannot be read as gzip: {e}") from None
     else:
-        with open(labels, "rb") as f:
-            head = f.read(8)
+        try:
+            with open(labels, "rb") as f:
+                head = f.read(8)
+        except OSError as e:
+            raise DatasetError(f"{labels}: cannot be read: {e.strerror or e}") from None
     if len(head) < 8:
         raise DatasetError(f"{labels}: truncated: {len(head)} bytes, expected an IDX header of 8")
     magic, n = struct.unpack(">ii", head)
     if magic != LABELS_MAGIC:
         raise DatasetError(f"{labels}: magic number {magic}, expected {LABELS_MAGIC} (an IDX 1-d unsigned-byte file)")
+    if n <= 0:
+        raise DatasetError(f"{labels}: {n} labels in the header, expected at least one (an empty or corrupt file)")
     return n
 
 

@@ -85,11 +85,6 @@ def param_shapes(num_classes: int = 1000) -> dict[str, tuple[int, ...]]:
     return out
 
 
-def bn_prefixes() -> list[str]:
-    """The 20 BatchNorm layers' key prefixes, in torch's order."""
-    return [prefix for prefix, kind, _ in _modules(1000) if kind == "bn"]
-
-
 def buffer_shapes() -> dict[str, tuple[int, ...]]:
     """``named_buffers()``: ``running_mean``, ``running_var`` (C,) and ``num_batches_tracked`` () of each BatchNorm."""
     out: dict[str, tuple[int, ...]] = {}

@@ -89,8 +89,19 @@ def load_dataset(cfg: Config) -> Dataset:
 
 
 def header_lines(cfg: Config) -> list[str]:
-    """Which data the run trains on, printed before its first line (the same for either framework)."""
+    """Which data the run trains on, printed before its first line (the same for either framework).
+
+    A printing run is refused here when its lines would differ between the frameworks (see below);
+    a comparison prints none and compares the state, which resets where the blitz resets either way.
+    """
     ds = load_dataset(cfg)
+    per_epoch = len(ds) // cfg.batch_size
+    if per_epoch and per_epoch % cfg.print_every and cfg.steps >= cfg.print_every:
+        # the loop prints at global steps t % print_every, the blitz at mini-batch i of each epoch: the
+        # same steps only when print_every divides an epoch (the digits' 100 and CIFAR-10's 12500 do)
+        raise DatasetError(f"E21: {len(ds)} training images make {per_epoch} mini-batches of {cfg.batch_size} an "
+                           f"epoch, expected a multiple of the print period {cfg.print_every} (or fewer than "
+                           f"{cfg.print_every} --steps, which print nothing)")
     return [f"Data: {ds.name}: {len(ds)} training images, {len(ds) // cfg.batch_size} mini-batches of {cfg.batch_size} an epoch"]
 
 
