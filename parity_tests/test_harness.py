@@ -145,3 +145,16 @@ def test_every_table_entry_has_a_reason_and_every_regime_an_entry():
     tolerances.tolerance("E03", "float32", "float64_drift", "cpu")
     with pytest.raises(KeyError, match="add a measured entry"):
         tolerances.tolerance("E03", "float16", "same_point", "cpu")
+
+
+def test_a_trajectory_too_large_to_record_is_refused_before_anything_runs(capsys):
+    """E17 on the real Fashion-MNIST's 5 epochs (4690 steps) would record ~100 GiB: one line naming --steps, exit 2."""
+    from jaxport.cli import main
+    from jaxport.errors import UsageError
+    from jaxport.examples import e17_fashion_mnist_classifier as e17
+
+    with pytest.raises(UsageError, match=r"comparing 4690 steps .* ~\d+ GiB: expected --steps \d+ or fewer"):
+        harness.compare(e17.EXAMPLE, e17.EXAMPLE.init(), dtype="float32", steps=4690)
+    assert main(["compare", "E17", "--steps", "4690"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--steps" in err
