@@ -93,3 +93,30 @@ class Recorder:
             states = {k: np.stack([s[k] for s in self._states] + [final[k]]) for k in final}
             grads = {k: np.stack([g[k] for g in self._grads]) for k in (self._grads[0] if self._grads else {})}
         return RefRun(self.framework, final, losses, seconds, states, grads)
+
+
+class ReplaySampler:
+    """A ``DataLoader`` sampler that replays drawn orders: its e-th pass (epoch) yields ``epochs[e]``.
+
+    Stands in for ``shuffle=True``'s ``RandomSampler`` so torch makes the very batches the JAX port
+    was handed (:func:`jaxport.data.epoch_batches`); ``length`` is what ``len(sampler)`` reports
+    (``RandomSampler``'s: the dataset's size), so ``len(trainloader)`` is the seed's.
+    """
+
+    def __init__(self, epochs: list[list[int]], length: int | None = None):
+        self.epochs, self.epoch = epochs, 0
+        self.length = len(epochs[0]) if length is None else length
+
+    def __len__(self) -> int:
+        return self.length
+
+    def __iter__(self):
+        order = self.epochs[self.epoch]
+        self.epoch += 1
+        return iter(order)
+
+
+def replay_epochs(idx: np.ndarray, mask: np.ndarray, per_epoch: int) -> list[list[int]]:
+    """Each epoch's sample order from drawn batches: the steps' real rows, ``per_epoch`` steps at a time."""
+    rows = [r[m].tolist() for r, m in zip(idx, mask)]
+    return [sum(rows[e: e + per_epoch], []) for e in range(0, len(rows), per_epoch)]

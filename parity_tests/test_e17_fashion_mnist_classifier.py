@@ -11,6 +11,7 @@ import torch
 
 from jaxport import params, training
 from jaxport.cli import main
+from jaxport.reference import ReplaySampler, replay_epochs
 from jaxport.examples import e17_fashion_mnist_classifier as e17
 from jaxport.examples import e17_fashion_mnist_classifier_torch as ref
 
@@ -70,11 +71,11 @@ def test_batches_are_the_dataloaders():
     assert idx.shape == mask.shape == (120, 64)
     per_epoch = mask.sum(axis=1).reshape(5, 24)
     assert (per_epoch[:, :23] == 64).all() and (per_epoch[:, 23] == 28).all()
-    epochs = ref.epoch_orders(idx, mask, 24)
+    epochs = replay_epochs(idx, mask, 24)
     assert all(sorted(o) == list(range(1500)) for o in epochs) and len({tuple(o) for o in epochs}) == 5
     images, labels = torch.tensor(data["images"]), torch.tensor(data["labels"])
     loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(images, labels), batch_size=64,
-                                         sampler=ref.ReplayedShuffle(epochs, 1500))
+                                         sampler=ReplaySampler(epochs, 1500))
     assert len(loader) == 24
     t = 0
     for _ in range(5):

@@ -1,6 +1,5 @@
 """E20: freezing a ResNet-18 and training a new fc; what freezes in JAX (and what, like optax.masked, does not)."""
 
-import functools
 
 import jax
 import jax.numpy as jnp

@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 from flax import nnx
 
-from jaxport import convert, params
+from jaxport import params
 from jaxport.cli import main
 from jaxport.examples import e21_cifar_cnn as e21
 from jaxport.examples import e21_cifar_cnn_torch as ref

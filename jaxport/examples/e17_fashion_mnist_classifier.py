@@ -51,7 +51,7 @@ import optax
 from flax import nnx
 
 from jaxport import convert, optim
-from jaxport.data import np_dtype
+from jaxport.data import epoch_batches, np_dtype
 from jaxport.datasets import Dataset
 from jaxport.spec import Example
 
@@ -133,17 +133,7 @@ def draw_batches(seed: int, steps: int, n: int, batch_size: int) -> tuple[np.nda
     epoch) cut into ``ceil(n / batch_size)`` batches in order; the last one has ``n % batch_size``
     real rows (when nonzero), padded with index 0 and masked out. ``--steps`` cuts the same draw.
     """
-    rng = np.random.default_rng(seed)
-    per_epoch = math.ceil(n / batch_size)
-    idx = np.zeros((per_epoch * math.ceil(steps / per_epoch), batch_size), dtype=np.int32)
-    mask = np.zeros(idx.shape, dtype=bool)
-    for e in range(math.ceil(steps / per_epoch)):
-        order = rng.permutation(n)  # DataLoader(shuffle=True): a fresh permutation each epoch
-        for b in range(per_epoch):
-            rows = order[b * batch_size: (b + 1) * batch_size]
-            idx[e * per_epoch + b, : len(rows)] = rows
-            mask[e * per_epoch + b, : len(rows)] = True
-    return idx[:steps], mask[:steps]
+    return epoch_batches(seed, steps, n, batch_size, drop_last=False)  # DataLoader(shuffle=True), drop_last=False
 
 
 def make_data(cfg: Config) -> dict[str, np.ndarray]:

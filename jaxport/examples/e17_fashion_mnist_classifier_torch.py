@@ -3,7 +3,7 @@
 Part 4's code as written. Changes from the seed: the images come in as data (a ``TensorDataset``
 of the arrays both frameworks get; the seed's ``trainset`` is torchvision's Fashion-MNIST) and the
 initial weights as arguments, loaded with ``load_state_dict(strict=True)``; ``shuffle=True`` is
-replaced by a sampler that replays the drawn order (:class:`ReplayedShuffle`: each epoch's
+replaced by a sampler that replays the drawn order (:class:`jaxport.reference.ReplaySampler`: each epoch's
 permutation, read back from the steps' ``idx`` and ``mask``), so ``trainloader`` makes the same
 batches, the partial last one included (``drop_last=False``, torch's default); ``epochs`` follows
 from the run's steps (``len(trainloader)`` batch updates an epoch); a Recorder keeps every step.
@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn, optim
 
-from jaxport.reference import Recorder, torch_device, torch_dtype
+from jaxport.reference import Recorder, ReplaySampler, replay_epochs, torch_device, torch_dtype
 from jaxport.spec import RefRun
 
 FRAMEWORK = "torch"
@@ -54,28 +54,6 @@ def sequential() -> nn.Sequential:
                          nn.LogSoftmax(dim=1))
 
 
-# phase: data
-class ReplayedShuffle(torch.utils.data.Sampler):
-    """``shuffle=True``'s RandomSampler with its draws replayed: the e-th iteration (epoch) yields epoch e's order."""
-
-    def __init__(self, epochs: list[list[int]], n: int):
-        self.epochs, self.n, self.epoch = epochs, n, 0
-
-    def __len__(self):
-        return self.n  # as RandomSampler: len(trainloader) = ceil(n / batch_size)
-
-    def __iter__(self):
-        order = self.epochs[self.epoch]
-        self.epoch += 1
-        return iter(order)
-
-
-def epoch_orders(idx: np.ndarray, mask: np.ndarray, per_epoch: int) -> list[list[int]]:
-    """Each epoch's sample order: its steps' real rows, in order (steps grouped ``per_epoch`` at a time)."""
-    rows = [r[m].tolist() for r, m in zip(idx, mask)]
-    return [sum(rows[e: e + per_epoch], []) for e in range(0, len(rows), per_epoch)]
-
-
 # phase: setup
 def _state(model: nn.Module, optimizer: optim.Optimizer) -> dict:
     """Parameters and Adam's state, by the JAX state's names (zeros and 0 before torch creates them)."""
@@ -109,7 +87,7 @@ def train(
     labels = torch.tensor(data["labels"], device=device, dtype=torch.int64)
     trainset = torch.utils.data.TensorDataset(images, labels)
     per_epoch = math.ceil(len(trainset) / cfg.batch_size)
-    sampler = ReplayedShuffle(epoch_orders(data["idx"][: cfg.steps], data["mask"][: cfg.steps], per_epoch), len(trainset))
+    sampler = ReplaySampler(replay_epochs(data["idx"][: cfg.steps], data["mask"][: cfg.steps], per_epoch), len(trainset))
     trainloader = torch.utils.data.DataLoader(trainset, batch_size=cfg.batch_size, sampler=sampler)
 
     # phase: model

@@ -42,7 +42,6 @@ frameworks; ``--seed S`` draws the same distribution from ``default_rng(S)`` and
 """
 
 import dataclasses
-import math
 from collections.abc import Mapping
 
 import jax
@@ -51,7 +50,7 @@ import numpy as np
 import optax
 
 from jaxport import optim
-from jaxport.data import np_dtype
+from jaxport.data import epoch_batches, np_dtype
 from jaxport.datasets import Dataset, DatasetError, cifar10, digits
 from jaxport.examples import e22_manual_sgd_update as e22
 from jaxport.spec import Example
@@ -116,10 +115,7 @@ def draw_orders(seed: int, steps: int, num_images: int, batch_size: int) -> np.n
     per_epoch = num_images // batch_size
     if per_epoch == 0:
         raise DatasetError(f"E21: {num_images} training images: expected at least one mini-batch of {batch_size}")
-    rng = np.random.default_rng(seed)
-    epochs = [rng.permutation(num_images)[: per_epoch * batch_size].reshape(per_epoch, batch_size)
-              for _ in range(math.ceil(steps / per_epoch))]
-    return np.concatenate(epochs)[:steps].astype(np.int32)
+    return epoch_batches(seed, steps, num_images, batch_size, drop_last=True)[0]
 
 
 def make_data(cfg: Config) -> dict[str, np.ndarray]:

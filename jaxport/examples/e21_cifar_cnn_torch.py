@@ -19,35 +19,22 @@ import numpy as np
 import torch
 import torch.nn as nn
 import torch.optim as optim
-from torch.utils.data import DataLoader, Sampler, TensorDataset
+from torch.utils.data import DataLoader, TensorDataset
 
 from jaxport.examples.e13_mycoolnet_torch import optimizer_state
 from jaxport.examples.e22_manual_sgd_update_torch import Net  # the seed's Net, one definition
-from jaxport.reference import Recorder, torch_device, torch_dtype
+from jaxport.reference import Recorder, ReplaySampler, torch_device, torch_dtype
 from jaxport.spec import RefRun
 
 FRAMEWORK = "torch"
 
 
 # phase: data
-class ReplaySampler(Sampler):
-    """Yields the given image indices in order: the blitz's shuffle, drawn up front."""
-
-    def __init__(self, indices: list[int]):
-        self.indices = indices
-
-    def __iter__(self):
-        return iter(self.indices)
-
-    def __len__(self) -> int:
-        return len(self.indices)
-
-
 def trainloader(trainset: TensorDataset, order: np.ndarray, epoch: int, batch_size: int) -> DataLoader:
     """Epoch ``epoch``'s loader: ``DataLoader(trainset, batch_size=4, shuffle=True)`` with the drawn order."""
     per_epoch = len(trainset) // batch_size
     indices = order[epoch * per_epoch: (epoch + 1) * per_epoch].reshape(-1).tolist()
-    return DataLoader(trainset, batch_size=batch_size, sampler=ReplaySampler(indices))
+    return DataLoader(trainset, batch_size=batch_size, sampler=ReplaySampler([indices]))
 
 
 # phase: setup
