@@ -150,7 +150,8 @@ def optimizer(cfg: Config) -> optax.GradientTransformationExtraArgs:
 def init_state(params: Mapping[str, np.ndarray]) -> dict[str, jax.Array]:
     """Parameters, SGD's momentum buffers and step counts, and the blitz's ``running_loss = 0.0``."""
     p = {k: params[k] for k in NAMES}
-    return {**optim.init_flat(optimizer(CONFIG), p), "running_loss": jnp.zeros((), jnp.asarray(p["conv1.weight"]).dtype)}
+    # a float64 leaf, as Python's float: the blitz sums loss.item() values (x64 is always on)
+    return {**optim.init_flat(optimizer(CONFIG), p), "running_loss": np.zeros((), np.float64)}
 
 
 def params_of(state: Mapping[str, jax.Array]) -> dict[str, jax.Array]:
@@ -165,7 +166,7 @@ def _update(state: Mapping[str, jax.Array], grads: Params, loss: jax.Array, t: j
             cfg: Config) -> tuple[dict, jax.Array]:
     """``optimizer.step()``, then ``running_loss += loss.item()`` (zeroed after a print and at the epoch's end)."""
     new = optim.update_flat(optimizer(cfg), {k: v for k, v in state.items() if k != "running_loss"}, grads)
-    running = state["running_loss"] + loss
+    running = state["running_loss"] + loss.astype(state["running_loss"].dtype)
     i = t % per_epoch  # the blitz's i in enumerate(trainloader)
     reset = (i % cfg.print_every == cfg.print_every - 1) | (i == per_epoch - 1)  # printed, or a new epoch next
     new["running_loss"] = jnp.where(reset, jnp.zeros_like(running), running)

@@ -50,7 +50,6 @@ def train(
     rec = Recorder("E21 cifar_cnn", FRAMEWORK, record, report)
     dtype = torch_dtype(cfg.dtype)
     device = torch_device(device)
-    np_dtype = np.float32 if cfg.dtype == "float32" else np.float64
 
     # phase: data
     # the normalised training set (no copy: from_numpy shares the array)
@@ -73,7 +72,7 @@ def train(
     running_loss = 0.0
 
     def state() -> dict:
-        return {**optimizer_state(net, optimizer, counts), "running_loss": np.asarray(running_loss, dtype=np_dtype)}
+        return {**optimizer_state(net, optimizer, counts), "running_loss": np.asarray(running_loss, dtype=np.float64)}  # a Python float
 
     # phase: data
     for epoch in range(epochs):  # loop over the dataset multiple times
