@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 from flax import nnx
 
-from jaxport import params
+from jaxport import harness, params
 from jaxport.cli import main
 from jaxport.examples import e21_cifar_cnn as e21
 from jaxport.examples import e21_cifar_cnn_torch as ref
@@ -114,14 +114,30 @@ def test_flatten_order_before_fc1(setup):
 
 
 def test_every_epoch_is_a_fresh_permutation_and_steps_cut_a_prefix():
-    order = e21.draw_orders(0, 200, 400, 4)
-    assert order.shape == (200, 4) and order.dtype == np.int32
+    order, mask = e21.draw_orders(0, 200, 400, 4)
+    assert order.shape == mask.shape == (200, 4) and order.dtype == np.int32 and mask.all()
     epochs = order.reshape(2, 400)
     assert all(sorted(e) == list(range(400)) for e in epochs) and not np.array_equal(epochs[0], epochs[1])
-    np.testing.assert_array_equal(e21.draw_orders(0, 130, 400, 4), order[:130])  # --steps cuts the same draw
-    assert not np.array_equal(e21.draw_orders(1, 200, 400, 4), order)
-    odd = e21.draw_orders(0, 6, 10, 4)  # 10 images: 2 mini-batches an epoch, 2 images of each permutation left out
-    assert odd.shape == (6, 4) and all(len(set(odd[2 * k: 2 * k + 2].reshape(-1))) == 8 for k in range(3))
+    np.testing.assert_array_equal(e21.draw_orders(0, 130, 400, 4)[0], order[:130])  # --steps cuts the same draw
+    assert not np.array_equal(e21.draw_orders(1, 200, 400, 4)[0], order)
+    odd, odd_mask = e21.draw_orders(0, 9, 10, 4)  # 10 images: mini-batches of 4, 4 and 2 an epoch (drop_last=False)
+    assert odd.shape == (9, 4) and odd_mask.sum(axis=1).tolist() == [4, 4, 2] * 3
+    assert all(sorted(odd[3 * k: 3 * k + 3][odd_mask[3 * k: 3 * k + 3]].tolist()) == list(range(10)) for k in range(3))
+
+
+def test_a_partial_last_batch_is_torchs_mean_over_its_real_images(tmp_path):
+    """CIFAR-10 files of 5x6 images: 30 make 8 mini-batches an epoch, the last of 2. The padded,
+    masked batch gives torch's CrossEntropyLoss over those 2 images, and the whole run matches torch."""
+    from test_datasets_cifar10 import write_cifar
+
+    from jaxport.datasets import cifar10
+
+    write_cifar(tmp_path / cifar10.SUBDIR, per_file=6)
+    cfg = dataclasses.replace(e21.CONFIG, data_dir=str(tmp_path), steps=16, dtype="float64")
+    data = e21.make_data(cfg)
+    assert data["mask"].sum(axis=1).tolist() == [4] * 7 + [2] + [4] * 7 + [2]
+    c = harness.compare(e21.EXAMPLE, e21.EXAMPLE.init(), dtype="float64", data_dir=str(tmp_path), steps=16)
+    assert c.passed, [r.message for r in c.regimes]
 
 
 def test_torchs_dataloader_replays_the_drawn_order():
@@ -131,7 +147,7 @@ def test_torchs_dataloader_replays_the_drawn_order():
     trainset = torch.utils.data.TensorDataset(torch.from_numpy(data["images"]), torch.from_numpy(data["labels"].astype(np.int64)))
     seen = []
     for epoch in range(2):
-        for inputs, labels in ref.trainloader(trainset, data["order"], epoch, 4):
+        for inputs, labels in ref.trainloader(trainset, data["order"], data["mask"], epoch, 4):
             seen.append((inputs.numpy(), labels.numpy()))
     assert len(seen) == e21.CONFIG.steps
     for (inputs, labels), idx in zip(seen, data["order"]):

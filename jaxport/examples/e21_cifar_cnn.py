@@ -33,8 +33,8 @@ hundred ``--steps`` for the same reason. Either dataset is normalised as the bli
 NumPy float32; a float64 run gets those values widened. ``print_every`` is 50, not 2000: 2000
 mini-batches is 16% of a CIFAR-10 epoch, and 50 divides both an epoch of the digits (100) and one
 of CIFAR-10 (12500), so the blitz's per-epoch ``i % print_every`` and the loop's global step agree
-(2 lines an epoch on the digits, 250 on CIFAR-10). A remainder of fewer than 4 images per epoch is
-left out (the scan needs equal batches; the blitz's sizes have none).
+(2 lines an epoch on the digits, 250 on CIFAR-10). A last, partial mini-batch (the blitz's
+``drop_last=False``) is padded to the scan's fixed shape and masked out of the loss's mean.
 
 Initial values: the blitz's ``net = Net()`` is torch's default init, unseeded; ``DEFAULT_INIT`` is
 E22's (torch's distribution, U(±1/√fan_in), drawn once in NumPy), the same values for both
@@ -42,6 +42,7 @@ frameworks; ``--seed S`` draws the same distribution from ``default_rng(S)`` and
 """
 
 import dataclasses
+import math
 from collections.abc import Mapping
 
 import jax
@@ -94,49 +95,52 @@ def header_lines(cfg: Config) -> list[str]:
     a comparison prints none and compares the state, which resets where the blitz resets either way.
     """
     ds = load_dataset(cfg)
-    per_epoch = len(ds) // cfg.batch_size
+    per_epoch = math.ceil(len(ds) / cfg.batch_size)
     if per_epoch and per_epoch % cfg.print_every and cfg.steps >= cfg.print_every:
         # the loop prints at global steps t % print_every, the blitz at mini-batch i of each epoch: the
         # same steps only when print_every divides an epoch (the digits' 100 and CIFAR-10's 12500 do)
         raise DatasetError(f"E21: {len(ds)} training images make {per_epoch} mini-batches of {cfg.batch_size} an "
                            f"epoch, expected a multiple of the print period {cfg.print_every} (or fewer than "
                            f"{cfg.print_every} --steps, which print nothing)")
-    return [f"Data: {ds.name}: {len(ds)} training images, {len(ds) // cfg.batch_size} mini-batches of {cfg.batch_size} an epoch"]
+    return [f"Data: {ds.name}: {len(ds)} training images, {per_epoch} mini-batches of {cfg.batch_size} an epoch"]
 
 
-def draw_orders(seed: int, steps: int, num_images: int, batch_size: int) -> np.ndarray:
-    """The image indices of every step, ``(steps, batch_size)``: a fresh permutation each epoch.
+def draw_orders(seed: int, steps: int, num_images: int, batch_size: int) -> tuple[np.ndarray, np.ndarray]:
+    """The image indices of every step and a mask of the real ones, both ``(steps, batch_size)``.
 
-    The blitz's ``DataLoader(shuffle=True)`` permutes the whole set each epoch; here
-    ``numpy.random.default_rng(seed).permutation(num_images)`` once per epoch, cut into
-    ``num_images // batch_size`` batches (any remainder of the permutation is left out), so a run of
-    fewer steps is a prefix of a longer one.
+    The blitz's ``DataLoader(shuffle=True)`` permutes the whole set each epoch and keeps the last,
+    partial mini-batch (``drop_last=False``); here ``numpy.random.default_rng(seed).permutation`` once
+    per epoch (:func:`jaxport.data.epoch_batches`), the partial batch padded and masked out of the
+    loss's mean, so a run of fewer steps is a prefix of a longer one.
     """
-    per_epoch = num_images // batch_size
-    if per_epoch == 0:
-        raise DatasetError(f"E21: {num_images} training images: expected at least one mini-batch of {batch_size}")
-    return epoch_batches(seed, steps, num_images, batch_size, drop_last=True)[0]
+    if num_images == 0:
+        raise DatasetError(f"E21: no training images: expected at least one mini-batch of {batch_size}")
+    return epoch_batches(seed, steps, num_images, batch_size, drop_last=False)
 
 
 def make_data(cfg: Config) -> dict[str, np.ndarray]:
-    """The normalised training images (``images``, NCHW, torch's layout), their ``labels`` and the
-    images of every step (``order``, ``(steps, batch_size)``)."""
+    """The normalised training images (``images``, NCHW, torch's layout), their ``labels``, the
+    images of every step (``order``, ``(steps, batch_size)``) and which of them are real (``mask``)."""
     ds = load_dataset(cfg)
     images = cifar10.normalize(ds.images).astype(np_dtype(cfg.dtype))  # Normalize((0.5,)*3, (0.5,)*3), in float32
-    return {"images": images, "labels": ds.labels.astype(np.int32),
-            "order": draw_orders(cfg.seed, cfg.steps, len(ds), cfg.batch_size)}
+    order, mask = draw_orders(cfg.seed, cfg.steps, len(ds), cfg.batch_size)
+    return {"images": images, "labels": ds.labels.astype(np.int32), "order": order, "mask": mask}
 
 
-def criterion(outputs: jax.Array, labels: jax.Array) -> jax.Array:
-    # nn.CrossEntropyLoss(): log-softmax and negative log-likelihood, the mean over the batch
-    return optax.losses.softmax_cross_entropy_with_integer_labels(outputs, labels).mean()
+def criterion(outputs: jax.Array, labels: jax.Array, mask: jax.Array | None = None) -> jax.Array:
+    """``nn.CrossEntropyLoss()``: log-softmax and negative log-likelihood, the mean over the batch's
+    real rows (``mask``: a last, partial mini-batch is padded to the scan's fixed shape)."""
+    ce = optax.losses.softmax_cross_entropy_with_integer_labels(outputs, labels)
+    if mask is None:
+        return ce.mean()
+    return jnp.sum(jnp.where(mask, ce, jnp.zeros_like(ce))) / jnp.sum(mask).astype(ce.dtype)
 
 
 def loss_fn(params: Params, data: Mapping[str, jax.Array]) -> jax.Array:
     """``criterion(net(inputs), labels)`` on the mini-batch ``data["order"]`` (this step's element)."""
     inputs, labels = data["images"][data["order"]], data["labels"][data["order"]]
     outputs = e22.net(params)(inputs)  # E22's flax Net: NCHW in, NHWC inside, C,H,W flattened before fc1
-    return criterion(outputs, labels)
+    return criterion(outputs, labels, data.get("mask"))
 
 
 loss_and_grad = jax.value_and_grad(loss_fn)
@@ -159,7 +163,12 @@ def params_of(state: Mapping[str, jax.Array]) -> dict[str, jax.Array]:
 
 
 def _steps_per_epoch(data: Mapping[str, jax.Array], cfg: Config) -> int:
-    return data["images"].shape[0] // cfg.batch_size  # static: the data's shape
+    return math.ceil(data["images"].shape[0] / cfg.batch_size)  # len(trainloader), static: the data's shape
+
+
+def _batch(data: Mapping[str, jax.Array], t: jax.Array) -> dict[str, jax.Array]:
+    """The data as step ``t`` sees it: its mini-batch's indices and mask."""
+    return {**data, "order": data["order"][t], "mask": data["mask"][t]}
 
 
 def _update(state: Mapping[str, jax.Array], grads: Params, loss: jax.Array, t: jax.Array, per_epoch: int,
@@ -176,14 +185,14 @@ def _update(state: Mapping[str, jax.Array], grads: Params, loss: jax.Array, t: j
 def apply(state: Mapping[str, jax.Array], grads: Params, data: Mapping[str, jax.Array], t: jax.Array, cfg: Config) -> dict:
     """The update from given gradients: parameters and buffers from ``grads`` alone; ``running_loss``
     needs this step's loss too, so the mini-batch is evaluated (forward only) at ``state``'s parameters."""
-    loss = loss_fn(params_of(state), {**data, "order": data["order"][t]})
+    loss = loss_fn(params_of(state), _batch(data, t))
     return _update(state, grads, loss, t, _steps_per_epoch(data, cfg), cfg)[0]
 
 
 def step(state: Mapping[str, jax.Array], data: Mapping[str, jax.Array], t: jax.Array, cfg: Config) -> tuple[dict, dict]:
     """One mini-batch: its loss and gradients (nothing to zero: ``optimizer.zero_grad()`` has no counterpart), the update."""
     per_epoch = _steps_per_epoch(data, cfg)
-    loss, grads = loss_and_grad(params_of(state), {**data, "order": data["order"][t]})
+    loss, grads = loss_and_grad(params_of(state), _batch(data, t))
     new, running = _update(state, grads, loss, t, per_epoch, cfg)
     return new, {"loss": loss, "epoch": t // per_epoch, "i": t % per_epoch, "running_loss": running / cfg.print_every}
 
@@ -217,6 +226,6 @@ EXAMPLE = Example(
     default_init=DEFAULT_INIT,
     draw=e22.torch_like_init,  # --seed S: torch's init distribution from default_rng(S), as the default
     header_lines=header_lines,
-    per_step=("order",),
-    batch_axes={"order": 1},  # a data-parallel run splits each mini-batch's images
+    per_step=("order", "mask"),
+    batch_axes={"order": 1, "mask": 1},  # a data-parallel run splits each mini-batch's images
 )

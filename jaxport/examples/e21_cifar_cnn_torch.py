@@ -23,17 +23,19 @@ from torch.utils.data import DataLoader, TensorDataset
 
 from jaxport.examples.e13_mycoolnet_torch import optimizer_state
 from jaxport.examples.e22_manual_sgd_update_torch import Net  # the seed's Net, one definition
-from jaxport.reference import Recorder, ReplaySampler, torch_device, torch_dtype
+from jaxport.reference import Recorder, ReplaySampler, replay_epochs, torch_device, torch_dtype
 from jaxport.spec import RefRun
 
 FRAMEWORK = "torch"
 
 
 # phase: data
-def trainloader(trainset: TensorDataset, order: np.ndarray, epoch: int, batch_size: int) -> DataLoader:
-    """Epoch ``epoch``'s loader: ``DataLoader(trainset, batch_size=4, shuffle=True)`` with the drawn order."""
-    per_epoch = len(trainset) // batch_size
-    indices = order[epoch * per_epoch: (epoch + 1) * per_epoch].reshape(-1).tolist()
+def trainloader(trainset: TensorDataset, order: np.ndarray, mask: np.ndarray, epoch: int, batch_size: int) -> DataLoader:
+    """Epoch ``epoch``'s loader: ``DataLoader(trainset, batch_size=4, shuffle=True)`` with the drawn
+    order (its real rows; ``drop_last=False``, as the blitz's, makes the same partial last batch)."""
+    per_epoch = math.ceil(len(trainset) / batch_size)
+    (indices,) = replay_epochs(order[epoch * per_epoch: (epoch + 1) * per_epoch],
+                               mask[epoch * per_epoch: (epoch + 1) * per_epoch], per_epoch)
     return DataLoader(trainset, batch_size=batch_size, sampler=ReplaySampler([indices]))
 
 
@@ -55,8 +57,9 @@ def train(
     # the normalised training set (no copy: from_numpy shares the array)
     trainset = TensorDataset(torch.from_numpy(np.ascontiguousarray(data["images"])).to(dtype),
                              torch.from_numpy(np.asarray(data["labels"], dtype=np.int64)))
-    order = np.asarray(data["order"][: cfg.steps])
-    epochs = math.ceil(cfg.steps / (len(trainset) // cfg.batch_size))
+    order, mask = np.asarray(data["order"][: cfg.steps]), np.asarray(data["mask"][: cfg.steps])
+    per_epoch = math.ceil(len(trainset) / cfg.batch_size)  # len(trainloader)
+    epochs = math.ceil(cfg.steps / per_epoch)
 
     # phase: model
     net = Net().to(device, dtype)
@@ -77,7 +80,7 @@ def train(
     # phase: data
     for epoch in range(epochs):  # loop over the dataset multiple times
         running_loss = 0.0
-        for i, batch in enumerate(trainloader(trainset, order, epoch, cfg.batch_size), 0):
+        for i, batch in enumerate(trainloader(trainset, order, mask, epoch, cfg.batch_size), 0):
             # get the inputs; batch is a list of [inputs, labels]
             inputs, labels = (x.to(device) for x in batch)
 
@@ -107,7 +110,7 @@ def train(
                 rec.print(f"[{epoch + 1}, {i + 1:5d}] loss: {running_loss / cfg.print_every:.3f}")
                 running_loss = 0.0
 
-    if len(order) % (len(trainset) // cfg.batch_size) == 0:
+    if len(order) % per_epoch == 0:
         running_loss = 0.0  # the next epoch would start from 0.0 (the JAX state resets at the epoch's end)
     run = rec.finish(state())
     if report is not None:
