@@ -95,6 +95,28 @@ class Recorder:
         return RefRun(self.framework, final, losses, seconds, states, grads)
 
 
+def optimizer_state(model: Any, optimizer: Any, buffers: tuple[str, ...] = (), counts: Mapping[str, int] | None = None) -> dict:
+    """A torch model's training state under the JAX state's names: each parameter (``fc1.weight``),
+    each ``optimizer.state[p][buffer]`` (``exp_avg.fc1.weight``; zeros before torch creates it) and the
+    steps that updated each parameter (``count.fc1.weight``): from ``counts`` where the optimizer keeps
+    none (SGD), else torch's own ``state[p]["step"]`` (Adam, RMSprop)."""
+    import torch
+
+    named = list(model.named_parameters())
+    out = {k: p for k, p in named}
+    for buffer in buffers:
+        for k, p in named:
+            value = optimizer.state[p].get(buffer) if p in optimizer.state else None
+            out[f"{buffer}.{k}"] = torch.zeros_like(p) if value is None else value
+    for k, p in named:
+        if counts is not None:
+            out[f"count.{k}"] = np.int32(counts[k])
+        else:
+            st = optimizer.state[p] if p in optimizer.state else {}
+            out[f"count.{k}"] = np.int32(int(st["step"]) if "step" in st else 0)
+    return out
+
+
 class ReplaySampler:
     """A ``DataLoader`` sampler that replays drawn orders: its e-th pass (epoch) yields ``epochs[e]``.
 

@@ -11,21 +11,10 @@ from collections.abc import Callable, Mapping
 import numpy as np
 import torch
 
-from jaxport.reference import Recorder, torch_device, torch_dtype
+from jaxport.reference import Recorder, optimizer_state, torch_device, torch_dtype
 from jaxport.spec import RefRun
 
 FRAMEWORK = "torch"
-
-
-# phase: update
-def _state(model, optimizer) -> dict:
-    out = {}
-    for name, p in model.named_parameters():
-        st = optimizer.state.get(p, {})
-        out[name] = p
-        out[f"square_avg.{name}"] = st["square_avg"] if "square_avg" in st else torch.zeros_like(p)
-        out[f"count.{name}"] = np.int32(int(st["step"]) if "step" in st else 0)
-    return out
 
 
 def train(
@@ -79,12 +68,12 @@ def train(
         optimizer.zero_grad()
         loss.backward()
         if rec.record:
-            rec.step(_state(model, optimizer), {name: q.grad for name, q in model.named_parameters()})
+            rec.step(optimizer_state(model, optimizer, ("square_avg",)), {name: q.grad for name, q in model.named_parameters()})
         # phase: update
         optimizer.step()
 
     # phase: report
-    run = rec.finish(_state(model, optimizer))
+    run = rec.finish(optimizer_state(model, optimizer, ("square_avg",)))
     if report is not None:
         linear_layer = model[0]
         report(f"Result: y = {linear_layer.bias.item()} + {linear_layer.weight[:, 0].item()} x + "

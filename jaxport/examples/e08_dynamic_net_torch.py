@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 import numpy as np
 import torch
 
-from jaxport.reference import Recorder, torch_device, torch_dtype
+from jaxport.reference import Recorder, optimizer_state, torch_device, torch_dtype
 from jaxport.spec import RefRun
 
 FRAMEWORK = "torch"
@@ -41,19 +41,6 @@ class DynamicNet(torch.nn.Module):
     # phase: report
     def string(self):
         return f"y = {self.a.item()} + {self.b.item()} x + {self.c.item()} x^2 + {self.d.item()} x^3 + {self.e.item()} x^4 ? + {self.e.item()} x^5 + {self.e.item()} x^6 ?"
-
-
-# phase: update
-def _state(model, optimizer, counts) -> dict:
-    """Parameters, momentum buffers (zeros before they exist) and how many steps updated each, by name."""
-    out = {}
-    for k in NAMES:
-        p = getattr(model, k)
-        buf = optimizer.state[p].get("momentum_buffer") if p in optimizer.state else None
-        out[k] = p
-        out[f"momentum_buffer.{k}"] = torch.zeros_like(p) if buf is None else buf
-        out[f"count.{k}"] = np.int32(counts[k])
-    return out
 
 
 def train(
@@ -104,14 +91,14 @@ def train(
         loss.backward()
         if rec.record:  # e.grad is None when the order was 4: recorded as 0, and SGD skips e
             grads = {k: (torch.zeros_like(p) if p.grad is None else p.grad) for k, p in zip(NAMES, model.parameters())}
-            rec.step(_state(model, optimizer, counts), grads)
+            rec.step(optimizer_state(model, optimizer, ("momentum_buffer",), counts), grads)
         # phase: update
         optimizer.step()
         for k in NAMES:
             counts[k] += getattr(model, k).grad is not None
 
     # phase: report
-    run = rec.finish(_state(model, optimizer, counts))
+    run = rec.finish(optimizer_state(model, optimizer, ("momentum_buffer",), counts))
     if report is not None:
         report(f"Result: {model.string()}")
     return run

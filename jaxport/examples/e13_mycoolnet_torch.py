@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 import numpy as np
 import torch
 
-from jaxport.reference import Recorder, to_numpy, torch_device, torch_dtype
+from jaxport.reference import Recorder, optimizer_state, to_numpy, torch_device, torch_dtype
 from jaxport.spec import RefRun
 
 FRAMEWORK = "torch"
@@ -37,23 +37,6 @@ class MyCoolNet(torch.nn.Module):
         output = self.sig(self.lin4(hidden))
 
         return output
-
-
-# phase: update
-def optimizer_state(model: torch.nn.Module, optimizer: torch.optim.Optimizer, counts: Mapping[str, int],
-                    buffers: tuple[str, ...] = ("momentum_buffer",)) -> dict:
-    """Parameters, then each of ``optimizer.state[p][buffer]`` (zeros before it exists) and the steps
-    that updated each parameter, by name: ``lin1.weight``, ``momentum_buffer.lin1.weight``, ``count.lin1.weight``."""
-    out = {}
-    for k, p in model.named_parameters():
-        out[k] = p
-    for buffer in buffers:
-        for k, p in model.named_parameters():
-            value = optimizer.state[p].get(buffer) if p in optimizer.state else None
-            out[f"{buffer}.{k}"] = torch.zeros_like(p) if value is None else value
-    for k in counts:
-        out[f"count.{k}"] = np.int32(counts[k])
-    return out
 
 
 def train(
@@ -89,7 +72,7 @@ def train(
 
         # phase: gradients
         loss.backward()  # Calculate gradients
-        rec.step(optimizer_state(model, optimizer, counts), {k: p.grad for k, p in model.named_parameters()})
+        rec.step(optimizer_state(model, optimizer, ("momentum_buffer",), counts), {k: p.grad for k, p in model.named_parameters()})
         # phase: update
         optimizer.step()  # Step all weights in the direction of gradient
         for k, p in model.named_parameters():
@@ -101,7 +84,7 @@ def train(
             rec.print(f"Loss {i}: {loss.item()}")
 
     # phase: report
-    run = rec.finish(optimizer_state(model, optimizer, counts))
+    run = rec.finish(optimizer_state(model, optimizer, ("momentum_buffer",), counts))
     if report is not None:
         with torch.no_grad():
             out = to_numpy(model(x))

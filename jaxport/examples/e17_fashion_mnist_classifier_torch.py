@@ -17,10 +17,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn, optim
 
-from jaxport.reference import Recorder, ReplaySampler, replay_epochs, torch_device, torch_dtype
+from jaxport.reference import Recorder, ReplaySampler, optimizer_state, replay_epochs, torch_device, torch_dtype
 from jaxport.spec import RefRun
 
 FRAMEWORK = "torch"
+ADAM_BUFFERS = ("exp_avg", "exp_avg_sq")  # optimizer.state[p]'s tensors, recorded under these names
 
 
 # phase: model
@@ -52,20 +53,6 @@ def sequential() -> nn.Sequential:
                          nn.ReLU(),
                          nn.Linear(128, 10),
                          nn.LogSoftmax(dim=1))
-
-
-# phase: setup
-def _state(model: nn.Module, optimizer: optim.Optimizer) -> dict:
-    """Parameters and Adam's state, by the JAX state's names (zeros and 0 before torch creates them)."""
-    named = list(model.named_parameters())
-    state = optimizer.state
-    out = {k: p for k, p in named}
-    for buffer in ("exp_avg", "exp_avg_sq"):
-        for k, p in named:
-            out[f"{buffer}.{k}"] = state[p][buffer] if buffer in state.get(p, {}) else torch.zeros_like(p)
-    for k, p in named:
-        out[f"count.{k}"] = np.int32(state[p]["step"].item() if "step" in state.get(p, {}) else 0)
-    return out
 
 
 # phase: setup
@@ -114,7 +101,7 @@ def train(
             optimizer.zero_grad()
             loss.backward()
             if rec.record:  # (building the state costs a little: not when timed)
-                rec.step(_state(model, optimizer), {k: p.grad for k, p in model.named_parameters()})
+                rec.step(optimizer_state(model, optimizer, ADAM_BUFFERS), {k: p.grad for k, p in model.named_parameters()})
             # phase: update
             optimizer.step()
 
@@ -125,4 +112,4 @@ def train(
             rec.print(f"Training loss: {running_loss/len(trainloader)}")
 
     # phase: other
-    return rec.finish(_state(model, optimizer))
+    return rec.finish(optimizer_state(model, optimizer, ADAM_BUFFERS))

@@ -21,9 +21,8 @@ import torch.nn as nn
 import torch.optim as optim
 from torch.utils.data import DataLoader, TensorDataset
 
-from jaxport.examples.e13_mycoolnet_torch import optimizer_state
 from jaxport.examples.e22_manual_sgd_update_torch import Net  # the seed's Net, one definition
-from jaxport.reference import Recorder, ReplaySampler, replay_epochs, torch_device, torch_dtype
+from jaxport.reference import Recorder, ReplaySampler, optimizer_state, replay_epochs, torch_device, torch_dtype
 from jaxport.spec import RefRun
 
 FRAMEWORK = "torch"
@@ -75,7 +74,7 @@ def train(
     running_loss = 0.0
 
     def state() -> dict:
-        return {**optimizer_state(net, optimizer, counts), "running_loss": np.asarray(running_loss, dtype=np.float64)}  # a Python float
+        return {**optimizer_state(net, optimizer, ("momentum_buffer",), counts), "running_loss": np.asarray(running_loss, dtype=np.float64)}  # a Python float
 
     # phase: data
     for epoch in range(epochs):  # loop over the dataset multiple times
