@@ -188,15 +188,15 @@ def cmd_run(args) -> int:
         checkpoint.check_writable(args.save)  # before training, not after
     if args.data_parallel and args.framework != "jax":
         raise UsageError("--data-parallel shards the JAX port; the reference runs on one device")
-    if args.data_parallel and not example.batch_axes:
-        raise UsageError(f"--data-parallel: {example.label} has no batch to shard (data-parallel runs: E17, E21, E28)")
+    if args.data_parallel:
+        from jaxport import parallel
+
+        parallel.require_batch(example)  # before any output
     if report is not None and example.header_lines is not None:
         for line in example.header_lines(cfg):  # the same for either framework: what the run reads
             report(line)
     if args.framework == "jax":
         if args.data_parallel:
-            from jaxport import parallel
-
             result = parallel.train(example, p0, cfg, device=args.device, report=report)
         else:
             result = training.train(example, p0, cfg, device=args.device, report=report)

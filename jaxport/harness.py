@@ -193,6 +193,12 @@ def _batched(fn, data, *args, batch: int = 256):
     return jax.jit(lambda d, *a: jax.lax.map(lambda x: fn(d, *x), a, batch_size=batch))(data, *args)
 
 
+def _on_device(example: Example, data: Mapping[str, Any], dev: jax.Device) -> dict[str, jax.Array]:
+    """The example's data on ``dev``, with its loop-invariant arrays (:attr:`Example.prepare`) added."""
+    d = jax.device_put(data, dev)
+    return d if example.prepare is None else jax.jit(example.prepared)(d)
+
+
 def reference_module(example: Example):
     return importlib.import_module(example.reference)
 
@@ -362,9 +368,7 @@ def _same_point(example, cfg, device, label, ref: RefRun, data) -> RegimeResult:
     dev = training.jax_device(device)
     steps = np.arange(cfg.steps) if cfg.dtype == "float64" else sample_steps(cfg.steps, SAME_POINT_SAMPLE)
     states = {k: v[steps] for k, v in ref.states.items()}
-    d = jax.device_put(data, dev)
-    if example.prepare is not None:
-        d = jax.jit(example.prepared)(d)
+    d = _on_device(example, data, dev)
     ts = jnp.asarray(steps, dtype=jnp.int32)
     loss, grads = _batched(lambda dd, p, t: example.loss_and_grad(example.params_in(p), example.at_step(dd, t)), d,
                            jax.device_put(states, dev), ts)
@@ -413,9 +417,7 @@ def _teacher_forced(example, cfg, device, label, ref: RefRun, data) -> RegimeRes
     """
     dev = training.jax_device(device)
     states = jax.device_put({k: v[:-1] for k, v in ref.states.items()}, dev)
-    d = jax.device_put(data, dev)
-    if example.prepare is not None:
-        d = jax.jit(example.prepared)(d)
+    d = _on_device(example, data, dev)
     ts = jnp.arange(cfg.steps, dtype=jnp.int32)
     tol = tolerance(example.id, cfg.dtype, "teacher_forced", device)
     if example.apply is not None:

@@ -33,10 +33,15 @@ def devices(device: str = "cpu") -> list[jax.Device]:
     return jax.devices(device)
 
 
-def mesh(example: Example, data: Mapping[str, Any], devs: Sequence[jax.Device]) -> Mesh:
-    """A one-axis ``("batch",)`` mesh over ``devs``, checked against the example's batch axes."""
+def require_batch(example: Example) -> None:
+    """A clear error for an example with no batch axis to shard."""
     if not example.batch_axes:
         raise UsageError(f"{example.label} has no batch to shard (data-parallel runs: E17, E21, E28)")
+
+
+def mesh(example: Example, data: Mapping[str, Any], devs: Sequence[jax.Device]) -> Mesh:
+    """A one-axis ``("batch",)`` mesh over ``devs``, checked against the example's batch axes."""
+    require_batch(example)
     for key, axis in example.batch_axes.items():
         size = np.shape(data[key])[axis]
         if size % len(devs):

@@ -48,9 +48,18 @@ def load(*, size: int = 28, channels: int = 1, split: str = "train") -> Dataset:
     """
     if split not in ("train", "test"):
         raise ValueError(f"split must be 'train' or 'test', got {split!r}")
+    return _load(size, channels, split)
+
+
+@functools.cache
+def _load(size: int, channels: int, split: str) -> Dataset:
+    """:func:`load`, resized once per shape (a run reads it several times: its header, each dtype's data);
+    the arrays are read-only, so a cached one cannot be changed under a later caller."""
     images, labels = _raw()
     sl = slice(0, TRAIN_SIZE) if split == "train" else slice(TRAIN_SIZE, None)
     x = resize_bilinear(images[sl], size).astype(np.float32)
-    x = np.repeat(x[:, None], channels, axis=1)
-    return Dataset(f"{NAME}, {split}, resized to {channels}x{size}x{size}", np.ascontiguousarray(x),
-                   check_labels(labels[sl], 10, source=NAME), CLASSES)
+    x = np.ascontiguousarray(np.repeat(x[:, None], channels, axis=1))
+    y = check_labels(labels[sl], 10, source=NAME)
+    x.setflags(write=False)
+    y.setflags(write=False)
+    return Dataset(f"{NAME}, {split}, resized to {channels}x{size}x{size}", x, y, CLASSES)
