@@ -46,6 +46,7 @@ from pathlib import Path
 from jaxport import catalog
 from jaxport.catalog import Entry
 from jaxport.errors import UsageError
+from jaxport.tolerances import tolerance_text
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
@@ -346,11 +347,6 @@ def _fmt(v: float) -> str:
     return f"{v:.2e}" if isinstance(v, (int, float)) else str(v)
 
 
-def _tol(t: dict) -> str:
-    s = f"rtol {t['rtol']:.0e}" + (f" atol {t['atol']:.0e}" if t.get("atol") else "")
-    return s + (f" + {t['factor']:g}×env" if t.get("factor") else "")
-
-
 def parity_section(e: Entry, doc: dict | None) -> str:
     """The stored figures as Markdown: one table per dtype, with their date, versions and device."""
     if doc is None:
@@ -365,7 +361,7 @@ def parity_section(e: Entry, doc: dict | None) -> str:
         out.append("| regime | max \\|Δ\\| | max rel | tolerance | worst leaf | step | result |")
         out.append("|---|---|---|---|---|---|---|")
         for r in c["regimes"]:
-            out.append(f"| {r['name']} | {_fmt(r['max_abs'])} | {_fmt(r['max_rel'])} | {_tol(r['tolerance'])} | "
+            out.append(f"| {r['name']} | {_fmt(r['max_abs'])} | {_fmt(r['max_rel'])} | {tolerance_text(r['tolerance'])} | "
                        f"`{r['worst_leaf']}` | {r['worst_step']} | {'PASS' if r['passed'] else 'FAIL'} |")
     for png in doc.get("plots", []):
         out.append(f"\n![{e.id} loss curves: {png}](parity/{png})")

@@ -8,12 +8,11 @@ from pathlib import Path
 import numpy as np
 
 from jaxport.harness import Comparison
+from jaxport.tolerances import tolerance_text
 
 
 def _tol(r) -> str:
-    t = r.tolerance
-    s = f"rtol {t.rtol:.0e}" + (f" atol {t.atol:.0e}" if t.atol else "")
-    return s + (f" + {t.factor:g}×env" if t.factor else "")
+    return tolerance_text(r.tolerance.as_dict())
 
 
 def table(c: Comparison) -> str:

@@ -134,6 +134,12 @@ OVERRIDES.update({
 OVERRIDES.update({(e, d, r, "gpu"): t for (e, d, r, dev), t in list(OVERRIDES.items()) if dev == "cpu"})
 
 
+def tolerance_text(t: dict) -> str:
+    """A tolerance (``Tolerance.as_dict()``, as ``compare --json`` stores it) in a report's words."""
+    s = f"rtol {t['rtol']:.0e}" + (f" atol {t['atol']:.0e}" if t.get("atol") else "")
+    return s + (f" + {t['factor']:g}×env" if t.get("factor") else "")
+
+
 def is_override(example_id: str, dtype: str, regime: str, device: str) -> bool:
     """Whether an example has its own entry for this comparison (it then covers its whole state)."""
     return (example_id, dtype, regime, device) in OVERRIDES
