@@ -189,14 +189,16 @@ def _batched(fn, data, *args, batch: int = 256):
 
     ``data`` is an argument of the compiled function, not a closure: captured arrays become constants
     that XLA tries to fold (E20's frozen ResNet backbone took ~20 s of constant folding that way).
+    Compiled with the training loop's options (:func:`jaxport.training.jit`): what is checked is what is timed.
     """
-    return jax.jit(lambda d, *a: jax.lax.map(lambda x: fn(d, *x), a, batch_size=batch))(data, *args)
+    run = training.jit(lambda d, *a: jax.lax.map(lambda x: fn(d, *x), a, batch_size=batch), training.platform_of(data))
+    return run(data, *args)
 
 
 def _on_device(example: Example, data: Mapping[str, Any], dev: jax.Device) -> dict[str, jax.Array]:
     """The example's data on ``dev``, with its loop-invariant arrays (:attr:`Example.prepare`) added."""
     d = jax.device_put(data, dev)
-    return d if example.prepare is None else jax.jit(example.prepared)(d)
+    return d if example.prepare is None else training.jit(example.prepared, dev.platform)(d)
 
 
 def reference_module(example: Example):

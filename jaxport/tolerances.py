@@ -45,23 +45,24 @@ REGIMES = ("same_point", "teacher_forced", "free_running", "float64_drift", "val
 
 TABLE: dict[tuple[str, str, str], Tolerance] = {
     # float32 on CPU. XLA and torch/NumPy sum 2000 float32 terms in different orders. Measured on the
-    # polynomial ladder (E01–E04, seed 0): same_point <= 1.8e-5 of the gradient tree (inside the
-    # envelope), teacher_forced <= 1.2e-7, free_running <= 1.5e-6, float64_drift within 1x torch's.
-    # E08 (30000 steps, SGD momentum): same_point 8.6e-6, teacher_forced (torch's gradients fed to
-    # the JAX update) 6.1e-7, free_running 8.6e-6 (loss at step 28887), float64_drift within.
+    # polynomial ladder (E01–E04, seed 0; XLA's direct reduce, training.CPU_COMPILER_OPTIONS):
+    # same_point <= 1.8e-5 of the gradient tree (inside the envelope), teacher_forced <= 1.2e-7,
+    # free_running <= 1.5e-6, float64_drift within 0.5x torch's. E08 (30000 steps, SGD momentum):
+    # same_point 8.6e-6, teacher_forced (torch's gradients fed to the JAX update) 6.1e-7,
+    # free_running its own entry (OVERRIDES), float64_drift within 0.55x torch's.
     # Optimizer buffers are accumulated gradients and are held to the same_point entry.
     ("float32", "same_point", "cpu"): Tolerance(
         1e-5, 0.0,
         "float32 sums of 2000 terms in another order. Late in a run the gradients cancel to ~2% of their terms "
-        "(E03 step 1919: |g_d| 5.5, sum of |terms| 1976) and both frameworks sit ~1e-3 from float64 (jax 1.4e-3, "
-        "torch 1.0e-3): so |jax - torch| may reach 4x torch's own error from a float64 evaluation, plus 1e-5 relative",
+        "(E03 step 1919: |g_d| 5.5, sum of |terms| 1976) and both frameworks sit far from float64 there (g_d: jax "
+        "1.0e-4, torch 1.8e-4 relative; g_c, 0.16: jax 2.6e-3, torch 2.0e-3): so |jax - torch| may reach 4x torch's own error from a float64 evaluation, plus 1e-5 relative",
         factor=4.0,
     ),
     ("float32", "teacher_forced", "cpu"): Tolerance(
         1e-6, 0.0, "one step from the same parameters: p - lr*g differs through g's rounding, ~1 ulp of p (measured 1.2e-7)"
     ),
     ("float32", "free_running", "cpu"): Tolerance(
-        1e-5, 0.0, "per-step rounding accumulates over the run: measured <= 1.5e-6 relative over 2000 SGD steps (E01–E04), 8.6e-6 over 30000 momentum steps (E08)"
+        1e-5, 0.0, "per-step rounding accumulates over the run: measured <= 1.5e-6 relative over 2000 SGD steps (E01–E04, E05, E07)"
     ),
     ("float32", "float64_drift", "cpu"): Tolerance(
         1e-6, 0.0, "JAX float32's drift from a float64 run may be at most 4x torch float32's own drift (+1e-6 relative)", factor=4.0
@@ -69,7 +70,7 @@ TABLE: dict[tuple[str, str, str], Tolerance] = {
     # float64 on CPU: the same algorithms at ~1e-16 unit roundoff.
     ("float64", "same_point", "cpu"): Tolerance(1e-12, 0.0, "float64 sums in another order, cancelling late in a run: measured <= 4.9e-14 (E01–E04), 2.9e-13 (E08 at 30000 steps) of the tree's magnitude"),
     ("float64", "teacher_forced", "cpu"): Tolerance(1e-14, 0.0, "one float64 step from the same state: measured <= 2.1e-16 (E01–E04), 1.2e-15 (E08 momentum buffers)"),
-    ("float64", "free_running", "cpu"): Tolerance(1e-12, 0.0, "float64 runs: measured <= 3.9e-15 relative (E01–E04), 4.8e-14 over 30000 steps (E08)"),
+    ("float64", "free_running", "cpu"): Tolerance(1e-12, 0.0, "float64 runs: measured <= 2.8e-15 relative (E01–E04), 5.6e-14 over 30000 steps (E08)"),
     # A demonstration's values come from a few operations each (a small matmul, one optimizer step).
     ("float32", "values", "cpu"): Tolerance(1e-6, 0.0, "a few float32 operations in another order: ~10 ulp (6e-8 each)"),
     ("float64", "values", "cpu"): Tolerance(1e-13, 0.0, "a few float64 operations in another order: ~100 ulp (1.1e-16 each)"),
@@ -84,10 +85,12 @@ _E06_CHAOS = (
     "rounding noise by its own RMS, so noise of any size moves them by ~lr. A burst near step 1250 (default init) "
     "starts at a step that rounding itself decides ({jitter}); after it two roundings part ways. So |jax - torch| "
     "is judged against the spread of torch's own float32 and float64 runs, that spread looking 50 steps ahead for "
-    "the onset's jitter: measured at most {peak} of it ({at}; at the end {end})"
+    "the onset's jitter. Measured: beyond its rtol part, |jax - torch| reached {peak} of that spread ({at}), "
+    "{used} of the whole bound"
 )
-_E06_JITTER = ("torch float32 at step 1256; JAX float32 at 1256 here, at 1219 with the (2000, 3) layout of xx; "
-               "JAX float64 parts from torch float64 at 1603 here, at 1253 on another CPU")
+_E06_JITTER = ("two roundings' losses part by 1e-3 relative at JAX float32 vs torch float32 step 1215, JAX float64 vs "
+               "torch float64 step 1252; the loss first rises by 1% at step 1454 (torch float32), 1570 (JAX float32), "
+               "1604 (torch float64), 1603 (JAX float64)")
 _E17_ADAM = (
     "Adam divides each gradient by its running RMS, so a rounding difference in a small gradient becomes a "
     "difference of up to ~lr in its weight, and it compounds: after 120 steps (5 epochs of the offline digits) "
@@ -97,17 +100,24 @@ _E17_ADAM = (
 )
 OVERRIDES: dict[tuple[str, str, str, str], Tolerance] = {
     ("E06", "float32", "free_running", "cpu"): Tolerance(
-        1e-5, 0.0, _E06_CHAOS.format(jitter=_E06_JITTER, peak="1.29x", at="the loss at step 21, before the burst",
-                                     end="0.00x"), factor=3.0, lookahead=50),
+        1e-5, 0.0, _E06_CHAOS.format(jitter=_E06_JITTER, peak="1.20x", at="0.weight at the end",
+                                     used="0.40x"), factor=3.0, lookahead=50),
     ("E06", "float32", "float64_drift", "cpu"): Tolerance(
-        1e-6, 0.0, _E06_CHAOS.format(jitter=_E06_JITTER, peak="1.00x", at="the loss at step 1257", end="0.02x"),
+        1e-6, 0.0, _E06_CHAOS.format(jitter=_E06_JITTER, peak="1.06x", at="square_avg.0.weight at the end", used="0.35x"),
         factor=3.0, lookahead=50),
     ("E06", "float64", "free_running", "cpu"): Tolerance(
-        1e-12, 0.0, _E06_CHAOS.format(jitter=_E06_JITTER, peak="0.70x", at="the loss at step 1605", end="0.01x"),
+        1e-12, 0.0, _E06_CHAOS.format(jitter=_E06_JITTER, peak="1.12x", at="0.weight at the end", used="0.37x"),
         factor=3.0, lookahead=50),
     ("E22", "float32", "values", "cpu"): Tolerance(
         2e-6, 0.0, "conv and fc gradients are sums of hundreds of float32 products: over 10 data seeds both "
-        "frameworks sit 4-7e-7 from float64 and their gap reaches 8.6e-7 (grad.conv1.bias, data seed 3)"),
+        "frameworks sit 4-7e-7 from float64 and their gap reaches 1.1e-6 (grad.fc2.weight, data seed 7; 8.6e-7 "
+        "at data seed 3 on an earlier run: it varies with torch's threading)"),
+    ("E08", "float32", "free_running", "cpu"): Tolerance(
+        1e-5, 0.0, "30000 SGD-momentum steps accumulate rounding: torch's own float32 run sits up to 2.3e-5 "
+        "relative from its float64 run (the loss at step 28887), above a flat 1e-5. JAX float32 sits 9.7e-6 from "
+        "torch float32 there, and within 0.55x torch's drift from float64 (float64_drift). So |jax - torch| is "
+        "judged against that drift too: two float32 runs each about 1x of it from float64 are at most 2x of it "
+        "apart (+1e-5 relative)", factor=2.0),
 }
 
 

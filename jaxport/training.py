@@ -3,7 +3,8 @@
 Each example supplies a pure ``step(params, data, t, cfg) -> (params, aux)``. A chunk of steps is one
 compiled ``lax.scan``; between chunks the host prints the seed's periodic line from the chunk's
 stacked ``aux`` (no host callback per step) and checks the losses for NaN/inf. With no report the
-whole run is a single scan.
+whole run is a single scan. On CPU it compiles with :data:`CPU_COMPILER_OPTIONS` (see there), and so
+do the parity harness's evaluations of the same step.
 """
 
 import functools
@@ -33,14 +34,46 @@ def jax_device(device: str) -> jax.Device:
         raise UsageError(f"--device {device}: JAX sees no {device} device (it has: {found})") from None
 
 
-@functools.partial(jax.jit, static_argnames=("step", "cfg", "length", "loss_only", "prepare"))
-def scan_steps(step: Callable, cfg: Any, params: Any, data: Any, t0: jax.Array, length: int, loss_only: bool = False,
-               prepare: Callable | None = None):
-    """``length`` steps from step ``t0``: returns the new params and each step's ``aux``, stacked.
+# XLA's CPU compiler rewrites every reduction longer than 32 elements into partial sums over windows
+# of 32 (``reduce-window``) and a second reduce: the ``tree_reduction_rewriter`` pass, there for the
+# accuracy of long float sums. The polynomial examples' step is a handful of 2000-element sums, so
+# each sum became three kernels and a step about 21 of them; XLA CPU's direct reduce already sums in
+# a tree-like tiling (XLA's own newer CPU pipeline drops the pass for that reason: "reduce window is
+# quite slow, and reduce is supposed to have similar numerics"). Measured here, float32 sums of
+# squares of 2e3 to 1e7 uniform values: relative error 1.1e-7 direct against 7.5e-8 rewritten at
+# 2000, the same 6.6e-8 and 1.4e-8 at 1.6e4 to 1e7; E03's float32 loss and gradients against float64:
+# 1.7-2.3e-7 either way. Without the pass E03's 2000 steps take 2.7 ms instead of 7.1 (bench).
+# Every jaxport compile of an example's loop or step uses these options (the parity regimes too, so
+# what is checked is what is timed); GPU compiles keep XLA's defaults.
+CPU_COMPILER_OPTIONS: Mapping[str, str] = {"xla_disable_hlo_passes": "tree_reduction_rewriter"}
 
-    ``loss_only`` keeps just ``aux["loss"]`` (nothing else is stacked when nothing will be printed).
-    ``prepare`` (an example's loop-invariant data, :attr:`Example.prepare`) runs once, before the scan.
-    """
+
+def compiler_options(platform: str | None) -> dict[str, str]:
+    """The XLA options jaxport compiles with on ``platform`` ('cpu': :data:`CPU_COMPILER_OPTIONS`;
+    ``None``: none, for a jit nested in an outer trace, which only the outermost jit may configure)."""
+    return dict(CPU_COMPILER_OPTIONS) if platform == "cpu" else {}
+
+
+def jit(fn: Callable, platform: str | None, **kwargs: Any) -> Callable:
+    """``jax.jit(fn, **kwargs)`` with jaxport's :func:`compiler_options` for ``platform``."""
+    return jax.jit(fn, compiler_options=compiler_options(platform) or None, **kwargs)
+
+
+def platform_of(tree: Any) -> str | None:
+    """The platform ('cpu', 'gpu') that a pytree's first placed array lives on; JAX's default backend if
+    none is placed (NumPy values); ``None`` inside an outer trace (a leaf is a tracer), where a nested
+    ``jit`` must not carry compiler options."""
+    leaves = jax.tree.leaves(tree)
+    if any(isinstance(leaf, jax.core.Tracer) for leaf in leaves):
+        return None
+    for leaf in leaves:
+        if isinstance(leaf, jax.Array):
+            return next(iter(leaf.devices())).platform
+    return jax.default_backend()
+
+
+def _scan_steps(step: Callable, cfg: Any, params: Any, data: Any, t0: jax.Array, length: int, loss_only: bool = False,
+                prepare: Callable | None = None):
     if prepare is not None:
         data = {**data, **prepare(data)}
 
@@ -49,6 +82,23 @@ def scan_steps(step: Callable, cfg: Any, params: Any, data: Any, t0: jax.Array, 
         return p, ({"loss": aux["loss"]} if loss_only else aux)
 
     return jax.lax.scan(body, params, t0 + jnp.arange(length, dtype=jnp.int32))
+
+
+@functools.cache
+def compiled_scan(platform: str | None) -> Callable:
+    """:func:`scan_steps`' compiled form for ``platform`` (``.lower(...)`` gives its HLO)."""
+    return jit(_scan_steps, platform, static_argnames=("step", "cfg", "length", "loss_only", "prepare"))
+
+
+def scan_steps(step: Callable, cfg: Any, params: Any, data: Any, t0: jax.Array, length: int, loss_only: bool = False,
+               prepare: Callable | None = None):
+    """``length`` steps from step ``t0``: returns the new params and each step's ``aux``, stacked.
+
+    One ``jit`` + ``lax.scan``, compiled for the platform ``params`` and ``data`` live on. ``loss_only`` keeps just
+    ``aux["loss"]`` (nothing else is stacked when nothing will be printed). ``prepare`` (an example's
+    loop-invariant data, :attr:`Example.prepare`) runs once, before the scan.
+    """
+    return compiled_scan(platform_of((params, data)))(step, cfg, params, data, t0, length, loss_only, prepare)
 
 
 def run_steps(

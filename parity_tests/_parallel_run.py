@@ -42,7 +42,7 @@ def main(example_id: str, dtype: str, overrides: dict) -> dict:
     data = example.make_data(cfg)
     m = parallel.mesh(example, data, jax.devices())
     state = jax.device_put(example.state(p0), jax.sharding.NamedSharding(m, jax.sharding.PartitionSpec()))
-    hlo = training.scan_steps.lower(example.step, cfg, state, parallel.shard(example, data, m), jnp.int32(0), 2, True).compile().as_text()
+    hlo = training.compiled_scan("cpu").lower(example.step, cfg, state, parallel.shard(example, data, m), jnp.int32(0), 2, True).compile().as_text()
     out["all_reduce"] = "all-reduce" in hlo
     shard = parallel.shard(example, data, m)[next(iter(example.batch_axes))]
     out["shard_shape"] = list(shard.addressable_shards[0].data.shape)
