@@ -93,10 +93,14 @@ _E06_JITTER = ("two roundings' losses part by 1e-3 relative at JAX float32 vs to
                "1604 (torch float64), 1603 (JAX float64)")
 _E17_ADAM = (
     "Adam divides each gradient by its running RMS, so a rounding difference in a small gradient becomes a "
-    "difference of up to ~lr in its weight, and it compounds: after 120 steps (5 epochs of the offline digits) "
-    "torch's own float32 run sits 3.7e-6 to 1.5e-4 (of the largest weight) from its float64 run over init seeds "
-    "0-9, and JAX's float32 run 0.47-4.0x as far: two samples of one spread (JAX is the closer at 5 of 10 seeds). "
-    "So the final state is judged against torch's float32-float64 envelope"
+    "difference of up to ~lr in its weight, and it compounds over 120 steps (5 epochs of the offline digits). "
+    "So the final state is judged against torch's own float32-float64 envelope. Measured over init seeds 0-9: "
+    "seeds 0-2, 4, 6, 7 and 9 pass. Not covered: seed 3, where a fc3 pre-activation 2.0e-6 from 0 at step 85 "
+    "of JAX's float32 trajectory lies on the other side of the kink in torch's (at JAX's own state both "
+    "frameworks' gradients agree to 3.7e-7: the trajectories part at a rounding-decided ReLU kink, 8.6e-6 in "
+    "the next loss, then Adam grows it to 1.5e-4); seeds 5 and 8, whose losses agree to 1e-6 throughout but "
+    "whose final fc2/fc4 weights reach 2.3x and 1.03x the free-running bound (1.15x and 1.03x the "
+    "drift bound)"
 )
 OVERRIDES: dict[tuple[str, str, str, str], Tolerance] = {
     ("E06", "float32", "free_running", "cpu"): Tolerance(
@@ -133,11 +137,11 @@ OVERRIDES.update({
         2e-12, 0.0, "the same cancellations in float64: over data seeds 0-4 the gap reaches 6.6e-13 "
         "(grad.layer4.1.conv2.weight, data seed 2)"),
     ("E17", "float32", "free_running", "cpu"): Tolerance(
-        1e-5, 0.0, _E17_ADAM + "; JAX float32 against torch float32 needed at most 2.1x that envelope (seed 4) beyond "
-        "1e-5 relative", factor=4.0),
+        1e-5, 0.0, _E17_ADAM + "; of the covered seeds, JAX float32 against torch float32 needed at most 4.0x "
+        "that envelope beyond 1e-5 relative (fc3.weight, seed 9)", factor=4.0),
     ("E17", "float32", "float64_drift", "cpu"): Tolerance(
-        1e-6, 0.0, _E17_ADAM + "; per leaf, JAX float32's drift from float64 needed up to 5.5x torch float32's "
-        "(seed 4, where torch's drift was the smallest of the ten: 3.7e-6)", factor=8.0),
+        1e-6, 0.0, _E17_ADAM + "; of the covered seeds, JAX float32's drift from float64 needed up to 6.7x "
+        "torch float32's per leaf (fc3.weight, seed 9)", factor=8.0),
 })
 
 
