@@ -8,10 +8,15 @@ from jaxport import harness, params, training
 from jaxport.examples import e03_polynomial_autograd as e03
 
 
+def _e03_placed() -> tuple[dict, dict]:
+    """E03's default state and data, on the CPU."""
+    ex, cfg, cpu = e03.EXAMPLE, e03.CONFIG, jax.devices("cpu")[0]
+    return jax.device_put(ex.state(params.cast(ex.init(), cfg.dtype)), cpu), jax.device_put(ex.make_data(cfg), cpu)
+
+
 def _e03_loop_hlo() -> str:
     ex, cfg = e03.EXAMPLE, e03.CONFIG
-    state = jax.device_put(ex.state(params.cast(ex.init(), cfg.dtype)), jax.devices("cpu")[0])
-    data = jax.device_put(ex.make_data(cfg), jax.devices("cpu")[0])
+    state, data = _e03_placed()
     return training.compiled_scan("cpu").lower(ex.step, cfg, state, data, jnp.int32(0), 10, True).compile().as_text()
 
 
@@ -44,9 +49,7 @@ def test_direct_float32_sums_stay_as_accurate_as_the_tree():
 def test_the_parity_regimes_compile_what_training_runs():
     """The harness's batched evaluation uses the same options: its E03 step equals the loop's bit for bit."""
     ex, cfg = e03.EXAMPLE, e03.CONFIG
-    cpu = jax.devices("cpu")[0]
-    state = jax.device_put(ex.state(params.cast(ex.init(), cfg.dtype)), cpu)
-    data = jax.device_put(ex.make_data(cfg), cpu)
+    state, data = _e03_placed()
     looped, loss = training.scan_steps(ex.step, cfg, state, data, jnp.int32(0), 1, True)
     batched, aux = harness._batched(lambda d, p, t: ex.step(p, d, t, cfg), data,
                                   jax.tree.map(lambda a: a[None], state), jnp.zeros((1,), jnp.int32))
@@ -59,9 +62,7 @@ def test_the_parity_regimes_compile_what_training_runs():
 def test_the_loop_still_nests_inside_a_users_jit():
     """Only the outermost jit may carry compiler options: traced, scan_steps compiles without its own."""
     ex, cfg = e03.EXAMPLE, e03.CONFIG
-    cpu = jax.devices("cpu")[0]
-    state = jax.device_put(ex.state(params.cast(ex.init(), cfg.dtype)), cpu)
-    data = jax.device_put(ex.make_data(cfg), cpu)
+    state, data = _e03_placed()
     direct, _ = training.scan_steps(ex.step, cfg, state, data, jnp.int32(0), 5, True)
     nested, _ = jax.jit(lambda s, d: training.scan_steps(ex.step, cfg, s, d, jnp.int32(0), 5, True))(state, data)
     assert training.platform_of(jax.tree.map(jax.numpy.asarray, state)) == "cpu"
