@@ -33,10 +33,11 @@ def test_changed_learning_rate_fails_teacher_forced_and_free_running():
     assert "E03 polynomial_autograd" in tf.message and "teacher_forced" in tf.message
     assert f"leaf '{tf.worst_leaf}' at step {tf.worst_step}" in tf.message
     assert tf.worst_leaf in "abcd" and 1 <= tf.worst_step <= STEPS
+    assert "Diagnosis" not in _regime(c, "free_running").message  # a step-by-step failure needs none
 
 
-def test_wrong_custom_backward_fails_same_point():
-    """A sign slip in P3's backward (5 t^2 + 1) is caught at the same point, naming the gradient."""
+def _wrong_backward_e04():
+    """E04 with a sign slip in P3's backward (5 t^2 + 1)."""
 
     @jax.custom_vjp
     def p3(t):
@@ -53,12 +54,39 @@ def test_wrong_custom_backward_fails_same_point():
         l, g = loss_and_grad(p, data)
         return jax.tree.map(lambda q, gg: q - cfg.lr * gg, p, g), {"loss": l}
 
-    planted = dataclasses.replace(e04.EXAMPLE, loss_and_grad=loss_and_grad, step=step)
+    return dataclasses.replace(e04.EXAMPLE, loss_and_grad=loss_and_grad, step=step)
+
+
+def test_wrong_custom_backward_fails_same_point():
+    """A sign slip in P3's backward (5 t^2 + 1) is caught at the same point, naming the gradient."""
+    planted = _wrong_backward_e04()
     c = harness.compare(planted, init_for(planted), dtype="float32", steps=STEPS)
     sp = _regime(c, "same_point")
     assert not sp.passed
     assert sp.worst_leaf in ("grad[c]", "grad[d]")  # only c and d are behind P3's backward
     assert "E04 legendre_custom_function [float32/cpu] same_point" in sp.message
+
+
+def test_a_parted_free_run_with_every_step_agreeing_is_diagnosed_as_amplified_rounding(monkeypatch):
+    """A free run held to rtol 0 fails on rounding alone; same_point and teacher_forced pass, so the
+    harness asks the reference along JAX's own run, and says the two compute the same thing there."""
+    strict = tolerances.Tolerance(0.0, 0.0, "planted: no rounding allowed")
+    real = harness.tolerance
+    monkeypatch.setattr(harness, "tolerance", lambda e, d, r, dev: strict if r == "free_running" else real(e, d, r, dev))
+    c = harness.compare(e03.EXAMPLE, init_for(e03.EXAMPLE), dtype="float32", steps=STEPS)
+    assert _regime(c, "same_point").passed and _regime(c, "teacher_forced").passed
+    fr = _regime(c, "free_running")
+    assert not fr.passed  # the verdict stays
+    assert "Diagnosis: at 50 of JAX's own states" in fr.message and "not by a port error" in fr.message
+
+
+def test_the_shadow_check_names_a_wrong_gradient_along_jaxs_run():
+    """Asked along JAX's run, a wrong backward (the sign slip above) is named, not explained away."""
+    planted = _wrong_backward_e04()
+    cfg = dataclasses.replace(planted.config, steps=STEPS)
+    shadow = harness.shadow_same_point(planted, cfg, "cpu", planted.label, init_for(planted), planted.make_data(cfg))
+    assert not shadow.passed and shadow.worst_leaf in ("grad[c]", "grad[d]")
+    assert "beyond the same-point tolerance" in harness.shadow_text(shadow, 50)
 
 
 def test_shifted_parameter_fails_teacher_forced_naming_the_leaf():

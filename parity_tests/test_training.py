@@ -32,7 +32,6 @@ def test_only_cpu_compiles_get_the_options():
     assert training.compiler_options("cpu") == {"xla_disable_hlo_passes": "tree_reduction_rewriter"}
     assert training.compiler_options("gpu") == {}
     assert training.platform_of({"x": jax.device_put(np.zeros(2), jax.devices("cpu")[0])}) == "cpu"
-    assert training.platform_of({"x": np.zeros(2)}) == jax.default_backend()
 
 
 def test_direct_float32_sums_stay_as_accurate_as_the_tree():
@@ -42,8 +41,9 @@ def test_direct_float32_sums_stay_as_accurate_as_the_tree():
     v = np.random.default_rng(0).random(10**6).astype(np.float32)
     exact = float((v.astype(np.float64) ** 2).sum())
     sum_sq = training.jit(lambda a: (a * a).sum(), "cpu")
-    got = float(sum_sq(jax.device_put(v, jax.devices("cpu")[0])))
-    assert abs(got - exact) / exact < 1e-6
+    x = jax.device_put(v, jax.devices("cpu")[0])
+    assert "reduce-window" not in sum_sq.lower(x).compile().as_text()  # the direct reduce is what is measured
+    assert abs(float(sum_sq(x)) - exact) / exact < 1e-6
 
 
 def test_the_parity_regimes_compile_what_training_runs():
@@ -55,7 +55,8 @@ def test_the_parity_regimes_compile_what_training_runs():
                                   jax.tree.map(lambda a: a[None], state), jnp.zeros((1,), jnp.int32))
     for k in looped:
         np.testing.assert_array_equal(np.asarray(batched[k])[0], np.asarray(looped[k]), err_msg=k)
-    # the loss's last bits differ between the two reductions (0.002 to 0.1 at seeds 0 to 4): a discriminating check
+    # the two reductions give E03's loss (~1e3-1e5 at seeds 0-4) different last bits (absolute 0.002 to 0.1):
+    # plain jax.jit in the harness would fail this
     np.testing.assert_array_equal(np.asarray(aux["loss"]), np.asarray(loss["loss"]))
 
 
@@ -65,6 +66,8 @@ def test_the_loop_still_nests_inside_a_users_jit():
     state, data = _e03_placed()
     direct, _ = training.scan_steps(ex.step, cfg, state, data, jnp.int32(0), 5, True)
     nested, _ = jax.jit(lambda s, d: training.scan_steps(ex.step, cfg, s, d, jnp.int32(0), 5, True))(state, data)
-    assert training.platform_of(jax.tree.map(jax.numpy.asarray, state)) == "cpu"
+    # only the start step traced; the state and data closed over, concrete
+    closed, _ = jax.jit(lambda t: training.scan_steps(ex.step, cfg, state, data, t, 5, True))(jnp.int32(0))
     for k in direct:
         np.testing.assert_allclose(np.asarray(nested[k]), np.asarray(direct[k]), rtol=1e-6, err_msg=k)
+        np.testing.assert_allclose(np.asarray(closed[k]), np.asarray(direct[k]), rtol=1e-6, err_msg=k)
