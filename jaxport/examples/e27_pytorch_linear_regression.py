@@ -86,14 +86,16 @@ class PyTorchLinearRegression(nnx.Module):
 
 
 @functools.cache
-def _template(dtype: jnp.dtype) -> tuple[nnx.GraphDef, nnx.State]:
-    """The abstract PyTorchLinearRegression(3, 1) (shapes only, nothing drawn) that :func:`model` fills."""
-    return nnx.split(nnx.eval_shape(lambda: PyTorchLinearRegression(3, 1, rngs=nnx.Rngs(0), dtype=dtype)))
+def _template(num_inputs: int, num_outputs: int, dtype: jnp.dtype) -> tuple[nnx.GraphDef, nnx.State]:
+    """An abstract PyTorchLinearRegression (shapes only, nothing drawn) that :func:`model` fills."""
+    return nnx.split(nnx.eval_shape(lambda: PyTorchLinearRegression(num_inputs, num_outputs, rngs=nnx.Rngs(0), dtype=dtype)))
 
 
 def model(params: Params) -> PyTorchLinearRegression:
-    """The module holding ``params`` (torch's keys and (out, in) layout); traceable."""
-    graphdef, state = _template(jnp.dtype(params["linear_layer.weight"].dtype))
+    """The module holding ``params`` (torch's keys and (out, in) layout, its shape read from them);
+    traceable, so gradients come out in torch's layout. E28 and E29 use it too (the seed's one class)."""
+    w = params["linear_layer.weight"]
+    graphdef, state = _template(*w.shape[::-1], jnp.dtype(w.dtype))
     return nnx.merge(graphdef, convert.nnx_tree(state, params))
 
 

@@ -29,7 +29,6 @@ batches are indexed arrays that ``lax.scan`` walks; for parity the port replays 
 """
 
 import dataclasses
-import functools
 import math
 import random
 from collections.abc import Mapping
@@ -38,11 +37,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
-from flax import nnx
 
-from jaxport import convert, optim
+from jaxport import optim
 from jaxport.data import np_dtype
 from jaxport.examples._polynomial import scalar
+from jaxport.examples.e27_pytorch_linear_regression import model  # the seed's one PyTorchLinearRegression
 from jaxport.spec import Example
 
 Params = Mapping[str, jax.Array]
@@ -107,28 +106,6 @@ def make_data(cfg: Config) -> dict[str, np.ndarray]:
     bx, by = create_batches(X, cfg.batch_size), create_batches(y, cfg.batch_size)
     return {"X": X.astype(t), "y": y.astype(t), "X_batches": np.stack(bx).astype(t), "y_batches": np.stack(by).astype(t),
             "order": draw_orders(cfg.seed, cfg.steps, len(bx))}
-
-
-class PyTorchLinearRegression(nnx.Module):
-    """The seed's module: one linear layer under the same attribute name (keys ``linear_layer.*``)."""
-
-    def __init__(self, num_inputs: int, num_outputs: int, *, rngs: nnx.Rngs, dtype: jnp.dtype = jnp.float32):
-        self.linear_layer = convert.linear(num_inputs, num_outputs, rngs=rngs, dtype=dtype)
-
-    def __call__(self, X: jax.Array) -> jax.Array:
-        return self.linear_layer(X)
-
-
-@functools.cache
-def _template(num_inputs: int, dtype: jnp.dtype) -> tuple[nnx.GraphDef, nnx.State]:
-    return nnx.split(nnx.eval_shape(lambda: PyTorchLinearRegression(num_inputs, 1, rngs=nnx.Rngs(0), dtype=dtype)))
-
-
-def model(params: Params) -> PyTorchLinearRegression:
-    """The module holding ``params`` (torch's keys and layout); traceable, so gradients come out in torch's layout."""
-    w = params["linear_layer.weight"]
-    graphdef, state = _template(w.shape[1], jnp.dtype(w.dtype))
-    return nnx.merge(graphdef, convert.nnx_tree(state, params))
 
 
 def loss_fn(params: Params, data: Mapping[str, jax.Array]) -> jax.Array:

@@ -13,20 +13,11 @@ from collections.abc import Callable, Mapping
 import numpy as np
 import torch
 
+from jaxport.examples.e27_pytorch_linear_regression_torch import PyTorchLinearRegression  # the seed's one class
 from jaxport.reference import Recorder, torch_device, torch_dtype
 from jaxport.spec import RefRun
 
 FRAMEWORK = "torch"
-
-
-# phase: model
-class PyTorchLinearRegression(torch.nn.Module):
-    def __init__(self, num_inputs, num_outputs):
-        super().__init__()
-        self.linear_layer = torch.nn.Linear(num_inputs, num_outputs)
-
-    def forward(self, X):
-        return self.linear_layer(X)
 
 
 # phase: data

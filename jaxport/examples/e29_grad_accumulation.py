@@ -31,10 +31,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
-from flax import nnx
 
-from jaxport import convert
 from jaxport.data import np_dtype
+from jaxport.examples.e27_pytorch_linear_regression import model  # the seed's one PyTorchLinearRegression
 from jaxport.spec import Example
 
 Params = Mapping[str, jax.Array]
@@ -64,27 +63,6 @@ def make_data(cfg: Config) -> dict[str, np.ndarray]:
     y = np.array([[[2.3]],  # seed: y = torch.tensor([[2.3]])
                   [[-1.3960]]], dtype=t)  # seed: that row's label
     return {"X": X, "y": y}
-
-
-class PyTorchLinearRegression(nnx.Module):
-    """The seed's module: one linear layer, under the same attribute name (keys ``linear_layer.*``)."""
-
-    def __init__(self, num_inputs: int, num_outputs: int, *, rngs: nnx.Rngs, dtype: jnp.dtype = jnp.float32):
-        self.linear_layer = convert.linear(num_inputs, num_outputs, rngs=rngs, dtype=dtype)
-
-    def __call__(self, X: jax.Array) -> jax.Array:
-        return self.linear_layer(X)
-
-
-@functools.cache
-def _template(dtype: jnp.dtype) -> tuple[nnx.GraphDef, nnx.State]:
-    return nnx.split(nnx.eval_shape(lambda: PyTorchLinearRegression(3, 1, rngs=nnx.Rngs(0), dtype=dtype)))
-
-
-def model(params: Params) -> PyTorchLinearRegression:
-    """The module holding ``params`` (torch's keys and layout); traceable."""
-    graphdef, state = _template(jnp.dtype(params["linear_layer.weight"].dtype))
-    return nnx.merge(graphdef, convert.nnx_tree(state, params))
 
 
 def loss_fn(params: Params, X: jax.Array, y: jax.Array) -> jax.Array:
