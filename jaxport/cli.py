@@ -9,11 +9,16 @@ import dataclasses
 import json
 import math
 import sys
-from collections.abc import Sequence
+import types
+import typing
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from jaxport._config import cpu_threads_from_env, enable_x64, limit_cpu_threads
 from jaxport.errors import JaxportError, UsageError
+
+if typing.TYPE_CHECKING:
+    from jaxport.harness import Comparison
 
 
 class _Parser(argparse.ArgumentParser):
@@ -51,11 +56,46 @@ def _lr(s: str) -> float:
     return v
 
 
-def _add_settings(p: argparse.ArgumentParser, *, dtype_choices: Sequence[str], dtype_help: str) -> None:
+_SEEDS_EXPECTED = "expected a half-open range A:B (A < B), a comma list such as 3,5,8, or one seed"
+
+
+def _seeds(s: str) -> tuple[int, ...]:
+    """``--seeds``: ``A:B`` (A, A+1, …, B-1), ``3,5,8``, or one non-negative integer."""
+    try:
+        if ":" in s:
+            a, b = (int(x) for x in s.split(":"))
+            seeds = tuple(range(a, b))
+            if a >= b:
+                raise ValueError
+        else:
+            seeds = tuple(int(x) for x in s.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{_SEEDS_EXPECTED}, got {s!r}") from None
+    if any(v < 0 for v in seeds):
+        raise argparse.ArgumentTypeError(f"{_SEEDS_EXPECTED} (seeds are non-negative), got {s!r}")
+    if len(set(seeds)) != len(seeds):
+        raise argparse.ArgumentTypeError(f"{_SEEDS_EXPECTED}, each seed once, got {s!r}")
+    return seeds
+
+
+def _key_value(s: str) -> tuple[str, str]:
+    """``--set KEY=VALUE``: split at the first ``=`` (the value is parsed per example, by the field's type)."""
+    key, eq, value = s.partition("=")
+    if not eq or not key.strip().isidentifier():
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE (a field of the example's config, e.g. momentum=0.0), got {s!r}")
+    return key.strip(), value.strip()
+
+
+def _add_settings(p: argparse.ArgumentParser, *, dtype_choices: Sequence[str], dtype_help: str, seeds: bool = False) -> None:
     init = p.add_mutually_exclusive_group()
     init.add_argument("--seed", type=_seed, help="draw initial values from numpy.random.default_rng(SEED) (default 0)")
     init.add_argument("--init", metavar="PATH", help="initial values from .json (name -> number or nested list), .npz, "
                       ".safetensors or a torch .pth state_dict (read with weights_only=True)")
+    if seeds:
+        init.add_argument("--seeds", type=_seeds, metavar="A:B|S,S,…", help="a seed sweep: the comparison of --seed S for "
+                          "each seed (A:B is half-open), summarised per dtype and regime")
+    p.add_argument("--set", dest="sets", action="append", type=_key_value, metavar="KEY=VALUE", default=[],
+                   help="override a field of the example's config (repeatable), e.g. momentum=0.0 or betas=0.9,0.99")
     p.add_argument("--steps", type=_positive_int, help="override the seed's number of steps")
     p.add_argument("--lr", type=_lr, help="override the seed's learning rate")
     p.add_argument("--dtype", choices=dtype_choices, help=dtype_help)
@@ -88,7 +128,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("compare", help="run JAX and the reference, check every parity regime")
     p.add_argument("example", nargs="*", help="ids or names; or --all")
     p.add_argument("--all", action="store_true", help="every implemented example")
-    _add_settings(p, dtype_choices=("float32", "float64", "both"), dtype_help="default: both with --all, else the seed's")
+    _add_settings(p, dtype_choices=("float32", "float64", "both"), dtype_help="default: both with --all, else the seed's",
+                  seeds=True)
     p.add_argument("--plot", metavar="PNG", help="write the two loss curves and |Δloss| (log axis) to this PNG")
     p.set_defaults(func=cmd_compare)
 
@@ -133,10 +174,115 @@ def _init(example, args):
     return example.init(args.seed)
 
 
+# config fields set by a flag of their own, never by --set
+_OWN_FLAGS = {"steps": "--steps", "lr": "--lr", "dtype": "--dtype", "seed": "--seed", "orders_file": "--orders",
+              "data_dir": "--data-dir"}
+
+
+def _describe(tp) -> str:
+    """What a ``--set`` value of type ``tp`` must look like (for the error line)."""
+    if tp is bool:
+        return "true or false"
+    if tp is int:
+        return "an integer"
+    if tp is float:
+        return "a finite number"
+    if tp is str:
+        return "a string"
+    origin, targs = typing.get_origin(tp), typing.get_args(tp)
+    if origin in (typing.Union, types.UnionType) and type(None) in targs:
+        inner = [a for a in targs if a is not type(None)]
+        return f"{_describe(inner[0])}, or none" if len(inner) == 1 else "a value the command line cannot give"
+    if origin is tuple and targs:
+        if len(targs) == 2 and targs[1] is Ellipsis:
+            return f"comma-separated values, each {_describe(targs[0])}"
+        if len(set(targs)) == 1:
+            return f"{len(targs)} comma-separated values, each {_describe(targs[0])}"
+        return f"{len(targs)} comma-separated values: " + ", ".join(_describe(a) for a in targs)
+    return "a value the command line cannot give"
+
+
+def _parse_as(tp, text: str):
+    """``text`` as a value of type ``tp`` (int, float, bool, str, an optional of those, a tuple of them).
+    Raises ValueError when it does not parse."""
+    if tp is bool:
+        if text.lower() not in ("true", "false"):
+            raise ValueError(text)
+        return text.lower() == "true"
+    if tp is int:
+        return int(text)
+    if tp is float:
+        v = float(text)
+        if not math.isfinite(v):
+            raise ValueError(text)
+        return v
+    if tp is str:
+        return text
+    origin, targs = typing.get_origin(tp), typing.get_args(tp)
+    if origin in (typing.Union, types.UnionType) and type(None) in targs:
+        inner = [a for a in targs if a is not type(None)]
+        if len(inner) != 1:
+            raise ValueError(text)
+        return None if text.lower() == "none" else _parse_as(inner[0], text)
+    if origin is tuple and targs:
+        parts = [x.strip() for x in text.split(",")]
+        if len(targs) == 2 and targs[1] is Ellipsis:
+            return tuple(_parse_as(targs[0], x) for x in parts)
+        if len(parts) != len(targs):
+            raise ValueError(text)
+        return tuple(_parse_as(t, x) for t, x in zip(targs, parts))
+    raise ValueError(text)
+
+
+def _field_types(config) -> dict[str, typing.Any]:
+    """Each config field's annotated type; the default value's type where an annotation cannot be read."""
+    try:
+        hints = typing.get_type_hints(type(config))
+    except Exception:  # an annotation that does not resolve: fall back to the defaults' types
+        hints = {}
+    out = {}
+    for f in dataclasses.fields(config):
+        tp = hints.get(f.name, f.type)
+        if isinstance(tp, str) or tp is typing.Any:
+            default = getattr(config, f.name)
+            tp = tuple[(type(default[0]), ...)] if isinstance(default, tuple) and default else type(default)
+        out[f.name] = tp
+    return out
+
+
+def _shown(value) -> str:
+    """A config value as ``--set`` would take it (``0.9,0.999``, ``true``)."""
+    if isinstance(value, tuple):
+        return ",".join(map(_shown, value))
+    return str(value).lower() if isinstance(value, bool) or value is None else str(value)
+
+
+def _set_overrides(example, args) -> dict:
+    """``--set KEY=VALUE`` as config overrides, each parsed by the field's type; a bad one is a UsageError."""
+    types_ = _field_types(example.config)
+    out = {}
+    for key, text in getattr(args, "sets", None) or ():
+        given = f"--set {key}={text}"
+        if key in _OWN_FLAGS:
+            raise UsageError(f"{given}: {example.label}'s '{key}' has its own flag: use {_OWN_FLAGS[key]} {text}")
+        if key not in types_:
+            settable = ", ".join(k for k in types_ if k not in _OWN_FLAGS) or "none"
+            raise UsageError(f"{given}: {example.label}'s config has no field '{key}' (its fields: {settable})")
+        if key in out:
+            raise UsageError(f"{given}: '{key}' is set twice; give each field once")
+        try:
+            out[key] = _parse_as(types_[key], text)
+        except ValueError:
+            raise UsageError(f"{given}: {example.label}'s '{key}' expects {_describe(types_[key])} "
+                             f"(default {_shown(getattr(example.config, key))}), got {text!r}") from None
+    return out
+
+
 def _config(example, args, **fixed) -> dict:
-    """Overrides of the example's config from the flags (only the fields its config has)."""
+    """Overrides of the example's config from the flags (only the fields its config has), ``--set`` included."""
     fields = {f.name for f in dataclasses.fields(example.config)}
-    out = {k: v for k, v in dict(steps=args.steps, lr=args.lr, **fixed).items() if v is not None}
+    out = _set_overrides(example, args)
+    out.update({k: v for k, v in dict(steps=args.steps, lr=args.lr, **fixed).items() if v is not None})
     if "seed" in fields:  # the example draws more than initial values from --seed (E08's orders)
         out["seed"] = 0 if args.seed is None else args.seed
     if args.orders is not None:
@@ -252,20 +398,45 @@ def _run_values(example, args, cfg, p0, report) -> int:
     return 0
 
 
+def _dtypes(example, args) -> tuple[str, ...]:
+    """The dtypes ``compare`` checks: ``--dtype`` (``both``: float32 and float64); without it, both with
+    ``--all`` and the seed's own for named examples."""
+    if args.dtype is None:
+        return ("float32", "float64") if args.all else (example.config.dtype,)
+    return ("float32", "float64") if args.dtype == "both" else (args.dtype,)
+
+
+def _comparisons(example, args, dtypes: Sequence[str] | None = None) -> Iterator["Comparison"]:
+    """The comparisons ``compare`` runs for one example, one per dtype (default :func:`_dtypes`), from
+    the flags' initial values and config (a sweep runs them with each seed as ``--seed``)."""
+    from jaxport import harness
+
+    init = _init(example, args)
+    overrides = _config(example, args)
+    for dtype in _dtypes(example, args) if dtypes is None else dtypes:
+        yield harness.compare(example, init, dtype=dtype, device=args.device, **overrides)
+
+
+def _as_seed(args, seed: int) -> argparse.Namespace:
+    """``args`` as ``--seed SEED`` would have given them."""
+    return argparse.Namespace(**{**vars(args), "seed": seed, "seeds": None})
+
+
 def cmd_compare(args) -> int:
-    from jaxport import harness, report
+    from jaxport import report
 
     if args.plot:
         report.check_plot_path(Path(args.plot))
+    examples = _examples(args)
+    for example in examples:  # every flag checked against every example before anything runs
+        _config(example, args)
+    if args.seeds is not None:
+        if args.plot:
+            raise UsageError("--plot draws one comparison; give it without --seeds")
+        return _sweep(examples, args)
     results = []
-    for example in _examples(args):
-        init = _init(example, args)
-        if args.dtype is None:  # --all: both dtypes; one example: the seed's own
-            dtypes = ("float32", "float64") if args.all else (example.config.dtype,)
-        else:
-            dtypes = ("float32", "float64") if args.dtype == "both" else (args.dtype,)
-        for dtype in dtypes:
-            c = harness.compare(example, init, dtype=dtype, device=args.device, **_config(example, args))
+    for example in examples:
+        for c in _comparisons(example, args):
             results.append(c)
             if not args.json:
                 print(report.table(c), flush=True)
@@ -280,6 +451,54 @@ def cmd_compare(args) -> int:
         n_fail = sum(not c.passed for c in results)
         print(f"{len(results) - n_fail} passed, {n_fail} failed")
     return 0 if passed else 1
+
+
+def _sweep(examples, args) -> int:
+    """``compare --seeds``: each example's comparisons for every seed, summarised per dtype and regime.
+
+    A run that diverges counts as a failed comparison; Ctrl-C prints the summary of what finished,
+    then exits 130 (through :func:`main`).
+    """
+    from jaxport import report, training
+    from jaxport.errors import DivergenceError
+
+    seeds = list(args.seeds)
+    progress = training.Progress.wanted()
+    sweeps: list[report.Sweep] = []
+    interrupted = False
+    try:
+        for example in examples:
+            sweep = report.Sweep(example, seeds, list(_dtypes(example, args)), args.device)
+            sweeps.append(sweep)
+            for seed in seeds:
+                for dtype in sweep.dtypes:
+                    try:
+                        (c,) = _comparisons(example, _as_seed(args, seed), (dtype,))
+                    except DivergenceError as e:  # a failure of this run, not the end of the sweep
+                        sweep.add_error(seed, dtype, str(e))
+                        verdict = "FAIL (diverged)"
+                    else:
+                        sweep.add(seed, c)
+                        verdict = "PASS" if c.passed else "FAIL"
+                    if progress:
+                        print(f"{example.id} seed {seed} {dtype}: {verdict}", file=sys.stderr, flush=True)
+            if not args.json:
+                print(sweep.table(), flush=True)
+    except KeyboardInterrupt:
+        interrupted = True
+        if not args.json and sweeps and sweeps[-1].total:  # the one in progress: what of it finished
+            print(sweeps[-1].table(interrupted=True), flush=True)
+    total = sum(s.total for s in sweeps)
+    failed = sum(s.failed for s in sweeps)
+    if args.json:
+        docs = [s.as_dict(interrupted=interrupted and s is sweeps[-1]) for s in sweeps]
+        print(json.dumps(docs if args.all or len(docs) > 1 else docs[0], indent=1))
+    else:
+        print(f"{total - failed} passed, {failed} failed"
+              + (" (interrupted: the summary is of what finished)" if interrupted else ""))
+    if interrupted:
+        raise KeyboardInterrupt
+    return 0 if failed == 0 else 1
 
 
 def cmd_bench(args) -> int:
@@ -339,7 +558,7 @@ def view_lines(example_id: str, argv: Sequence[str], views) -> list[str]:
     if args.json:
         return []
     example = catalog.load(example_id)
-    cfg = dataclasses.replace(example.config, dtype=args.dtype or example.config.dtype)
+    cfg = dataclasses.replace(example.config, **_set_overrides(example, args), dtype=args.dtype or example.config.dtype)
     init = params.load(args.init, example.param_shapes) if args.init else example.init(args.seed)
     return views(args.framework, cfg, params.cast(init, cfg.dtype))
 
@@ -356,6 +575,7 @@ def script(example_id: str, argv: Sequence[str], views=None) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``jaxport`` command; returns the exit code."""
     parser = build_parser()
+    args = None
     try:
         args = parser.parse_args(argv)
         enable_x64()  # before any array exists: float32 and float64 runs share one process
@@ -364,6 +584,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except JaxportError as e:
         print(f"jaxport: error: {e}", file=sys.stderr)
         return e.exit_code
+    except Exception as e:
+        if not getattr(args, "sets", None):
+            raise
+        # --set can give a config the port was not written for (E13 --set momentum=0.0: torch keeps no
+        # momentum buffer then, the port's state still has one): one line, not a traceback
+        sets = " ".join(f"--set {k}={v}" for k, v in args.sets)
+        first = (str(e).strip().splitlines() or [""])[0]
+        print(f"jaxport: error: {sets}: the run fails with this config ({type(e).__name__}: {first[:200]}); "
+              "the example's port does not support this override", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("jaxport: interrupted", file=sys.stderr)
         return 130

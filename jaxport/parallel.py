@@ -62,6 +62,18 @@ def shard(example: Example, data: Mapping[str, Any], m: Mesh) -> dict[str, jax.A
     return out
 
 
+def placement(example: Example, device: str = "cpu", devs: Sequence[jax.Device] | None = None):
+    """Where a data-parallel run puts things, for :func:`jaxport.harness.compare`'s ``placement``: the
+    state replicated and each batch sharded over ``devs`` (default: every device of ``device``)."""
+    devs = list(devs) if devs is not None else devices(device)
+
+    def place(state: Mapping[str, Any], data: Mapping[str, Any]) -> tuple[Any, dict[str, jax.Array]]:
+        m = mesh(example, data, devs)
+        return jax.device_put(dict(state), NamedSharding(m, PartitionSpec())), shard(example, data, m)
+
+    return place
+
+
 def train(example: Example, params: Mapping[str, np.ndarray], cfg: Any, *, device: str = "cpu",
           devs: Sequence[jax.Device] | None = None, report: Callable[[str], None] | None = None) -> training.TrainResult:
     """Train ``example`` from ``params`` (NumPy, in ``cfg.dtype``) with its batches sharded over ``devs``

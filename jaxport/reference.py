@@ -6,8 +6,10 @@ comparison) and, when asked, the parameters and gradients of every step (for the
 teacher-forced regimes). Recording is off when the reference is timed.
 """
 
+import contextlib
+import contextvars
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from typing import Any
 
 import numpy as np
@@ -42,6 +44,21 @@ def torch_dtype(dtype: str):
     return {"float32": torch.float32, "float64": torch.float64}[dtype]
 
 
+_PROBE_STEPS: contextvars.ContextVar[frozenset[int] | None] = contextvars.ContextVar("probe_steps", default=None)
+
+
+@contextlib.contextmanager
+def probing(steps: Collection[int]) -> Iterator[None]:
+    """Within it, a recording reference probes its optimizer's update (:func:`update_probe`) at these
+    steps only (default: every step). A probe deep-copies the optimizer twice, so a 30000-step run
+    probes a sample, as the harness's teacher-forced regime checks one."""
+    token = _PROBE_STEPS.set(frozenset(int(s) for s in steps))
+    try:
+        yield
+    finally:
+        _PROBE_STEPS.reset(token)
+
+
 class Recorder:
     """Collects a reference run: losses always; parameters and gradients when ``record``."""
 
@@ -52,18 +69,27 @@ class Recorder:
         self._checked = 0
         self._states: list[dict[str, np.ndarray]] = []
         self._grads: list[dict[str, np.ndarray]] = []
+        self._updates: list[dict[str, np.ndarray]] = []
+        self._update_steps: list[int] = []
+        self._probe_steps = _PROBE_STEPS.get()
         self._start = time.perf_counter()
 
     def loss(self, loss: Any) -> None:
         """The loss of the current step (kept as a detached tensor: no device sync here)."""
         self._losses.append(loss.detach() if hasattr(loss, "detach") else loss)
 
-    def step(self, state: Mapping[str, Any], grads: Mapping[str, Any]) -> None:
+    def step(self, state: Mapping[str, Any], grads: Mapping[str, Any], optimizer: Any = None,
+             params: Mapping[str, Any] | None = None) -> None:
         """The training state (parameters, and optimizer buffers if any) and the gradients of the
-        current step, before its update (only when recording)."""
+        current step, before its update (only when recording). With ``optimizer`` (and the model's
+        ``params`` by name) also the update it is about to make, at full precision (:func:`update_probe`)."""
         if self.record:
             self._states.append({k: to_numpy(v).copy() for k, v in state.items()})
             self._grads.append({k: to_numpy(v).copy() for k, v in grads.items()})
+            t = len(self._states) - 1
+            if optimizer is not None and (self._probe_steps is None or t in self._probe_steps):
+                self._updates.append(update_probe(optimizer, params))
+                self._update_steps.append(t)
 
     def print(self, line: str) -> None:
         """A line the seed prints; losses so far are checked for divergence first."""
@@ -88,11 +114,50 @@ class Recorder:
         final = {k: to_numpy(v).copy() for k, v in state.items()}
         seconds = time.perf_counter() - self._start
         losses = np.array([to_numpy(v) for v in self._losses]).reshape(-1)
-        states = grads = None
+        states = grads = updates = update_steps = None
         if self.record:
             states = {k: np.stack([s[k] for s in self._states] + [final[k]]) for k in final}
             grads = {k: np.stack([g[k] for g in self._grads]) for k in (self._grads[0] if self._grads else {})}
-        return RefRun(self.framework, final, losses, seconds, states, grads)
+            if self._updates:
+                updates = {k: np.stack([u[k] for u in self._updates]) for k in self._updates[0]}
+                update_steps = np.array(self._update_steps)
+        return RefRun(self.framework, final, losses, seconds, states, grads, updates, update_steps)
+
+
+def update_probe(optimizer: Any, params: Mapping[str, Any]) -> dict[str, np.ndarray]:
+    """The update ``optimizer.step()`` is about to make, unrounded by the parameters: ``update.NAME``
+    in the parameters' dtype and ``update64.NAME`` in float64 (the same step from the same state and
+    gradients, cast: its arithmetic's float64 truth).
+
+    A step adds its update to the parameters, so in float32 everything below one ulp of the parameter
+    is lost; an optimizer bug there (eps inside the sqrt) would never show. The probe steps a deep copy
+    of the optimizer (its state, its parameters and their gradients) whose parameters are zero: then
+    ``p ← 0 - update`` is exact and the copy's parameters are the update itself. The real optimizer
+    is untouched. Where a rule reads the parameters (weight decay, LookAhead's sync), the probe is that
+    rule at p = 0: what the JAX port is asked for too (``harness``'s teacher-forced regime).
+    """
+    import copy
+
+    import torch
+
+    out: dict[str, np.ndarray] = {}
+    for prefix, dtype in (("update", None), ("update64", torch.float64)):
+        memo: dict = {}
+        probe = copy.deepcopy(optimizer, memo)
+        copies = {k: memo[id(p)] for k, p in params.items()}
+        with torch.no_grad():
+            if dtype is not None:  # every floating tensor of the copy in float64: state, then parameters
+                for v in list(memo.values()):
+                    if isinstance(v, torch.Tensor) and v.is_floating_point() and not isinstance(v, torch.nn.Parameter):
+                        v.data = v.data.to(dtype)
+            for k, p in copies.items():
+                grad = params[k].grad
+                p.grad = None
+                p.data = torch.zeros_like(p.data, dtype=dtype or p.dtype)
+                p.grad = None if grad is None else grad.detach().to(p.dtype).clone()
+            probe.step()
+        out.update({f"{prefix}.{k}": to_numpy(p).copy() for k, p in copies.items()})
+    return out
 
 
 def optimizer_state(model: Any, optimizer: Any, buffers: tuple[str, ...] = (), counts: Mapping[str, int] | None = None) -> dict:

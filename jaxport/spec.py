@@ -139,3 +139,7 @@ class RefRun:
     seconds: float
     states: dict[str, np.ndarray] | None = None  # leaf -> (steps + 1, ...) state before each step, then final
     grads: dict[str, np.ndarray] | None = None  # param -> (steps, ...) gradient at each step
+    # where the reference gives its optimizer to the recorder: the update of each step at p = 0,
+    # "update.NAME" in the run's dtype and "update64.NAME" its float64 truth (reference.update_probe)
+    updates: dict[str, np.ndarray] | None = None
+    update_steps: np.ndarray | None = None  # the steps those updates were probed at (reference.probing)

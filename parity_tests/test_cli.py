@@ -73,7 +73,8 @@ def test_compare_json_shape(capsys):
     assert code == 0 and doc["passed"] is True
     assert {"example", "passed", "regimes", "jax_seconds", "torch_seconds"} <= set(doc)
     for r in doc["regimes"]:
-        assert set(r) == {"name", "passed", "max_abs", "max_rel", "tolerance", "worst_leaf", "worst_step"}
+        assert set(r) == {"name", "passed", "max_abs", "max_rel", "tolerance", "worst_leaf", "worst_step", "ratio", "note",
+                          "message"}
         assert r["tolerance"]["reason"]
 
 

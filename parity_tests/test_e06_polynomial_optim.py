@@ -51,13 +51,15 @@ def test_plain_optax_rmsprop_is_not_torchs():
         assert close == matches
 
 
-def test_chaos_override_is_the_only_loosening():
-    """E06's own entries are the free-running ones, each with its measured reason; nothing else is loosened."""
+def test_chaos_is_decided_by_shadowing_not_by_a_wider_bound():
+    """E06's float32 run parts from torch's near step 1250 (RMSprop divides the even coefficients' rounding
+    noise by its own RMS). No entry of its own loosens anything: the free run PASSes because at JAX's own
+    states the reference computes the same loss and gradients, and the report says so."""
     from jaxport import tolerances
 
-    keys = {k[1:3] for k in tolerances.OVERRIDES if k[0] == "E06"}
-    assert keys == {("float32", "free_running"), ("float32", "float64_drift"), ("float64", "free_running")}
-    for k, tol in tolerances.OVERRIDES.items():
-        if k[0] == "E06":
-            assert "chaotic" in tol.reason and tol.factor > 0
-    assert harness.tolerance("E06", "float32", "teacher_forced", "cpu") == tolerances.TABLE[("float32", "teacher_forced", "cpu")]
+    assert not [k for k in tolerances.OVERRIDES if k[0] == "E06"]
+    c = harness.compare(e06.EXAMPLE, e06.EXAMPLE.init(), dtype="float32")
+    assert c.passed
+    fr = next(r for r in c.regimes if r.name == "free_running")
+    assert fr.note.startswith("parted at step ") and fr.note.endswith(", shadowed")
+    assert 1000 < int(fr.note.split()[3].rstrip(",")) < 1500

@@ -61,6 +61,21 @@ def test_clip_by_norm_scales_the_stacked_vector(float64_run):
     assert clipped < cfg.max_norm and clipped == pytest.approx(cfg.max_norm * total / (total + 1e-6), rel=1e-14)
 
 
+def test_small_gradients_show_the_epsilon(float64_run):
+    """The values' small case: the gradients scaled to a total norm of small_norm, then clipped by norm at
+    half of it: torch's coefficient (small_norm / 2) / (small_norm + 1e-6), 1% below the 0.5 a clip without
+    the 1e-6 gives."""
+    cfg, _, v = float64_run
+    small = {k: v[f"small.{k}"] for k in e23.SHAPES}
+    for k in e23.SHAPES:
+        np.testing.assert_allclose(small[k], v[f"grad.{k}"] * (cfg.small_norm / float(v["total_norm"])), rtol=1e-15, err_msg=k)
+    assert float(optax.tree.norm(small)) == pytest.approx(cfg.small_norm, rel=1e-15)
+    coef = (cfg.small_norm / 2) / (cfg.small_norm + 1e-6)
+    for k in e23.SHAPES:
+        np.testing.assert_allclose(v[f"clip_small.{k}"], small[k] * coef, rtol=1e-14, err_msg=k)
+    assert abs(coef / 0.5 - 1) > 9e-3
+
+
 def test_step_after_clip_is_sgd_on_the_clipped_gradients(float64_run):
     cfg, p, v = float64_run
     for kind in ("value", "norm"):

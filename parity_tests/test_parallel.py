@@ -1,5 +1,5 @@
-"""Data parallelism (jaxport.parallel): each batch sharded over 8 simulated CPU devices gives the
-one-device result and torch's, within the tolerance table; the compiled loop is really partitioned."""
+"""Data parallelism (jaxport.parallel): each batch sharded over 8 simulated CPU devices, judged against
+torch by the same verdict as a one-device run (every regime); the compiled loop is really partitioned."""
 
 import json
 import os
@@ -35,14 +35,14 @@ CASES = [
 
 @pytest.mark.parametrize("example,overrides", CASES, ids=[c[0] for c in CASES])
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
-def test_sharded_equals_one_device_and_torch(example, overrides, dtype):
+def test_sharded_run_passes_the_same_verdict_as_one_device(example, overrides, dtype):
     out = _run(example, dtype, **overrides)
     assert out["devices"] == 8
     assert out["all_reduce"], "the compiled step has no cross-device sum: it did not run data-parallel"
     key, axis = next(iter(catalog.load(example).batch_axes.items()))
     assert out["shard_shape"][axis] * 8 == out["global_shape"][axis], key  # each device holds 1/8 of the batch
-    for name in ("single", "torch"):
-        assert out[name]["passed"], out[name]["message"]
+    assert out["torch"]["passed"], out["torch"]["message"]
+    assert {r["name"] for r in out["torch"]["regimes"]} >= {"same_point", "teacher_forced", "free_running"}
 
 
 def test_a_batch_that_does_not_divide_is_one_clear_error(capsys):

@@ -68,7 +68,8 @@ def train(
         optimizer.zero_grad()
         loss.backward()
         if rec.record:
-            rec.step(optimizer_state(model, optimizer, ("square_avg",)), {name: q.grad for name, q in model.named_parameters()})
+            rec.step(optimizer_state(model, optimizer, ("square_avg",)), {name: q.grad for name, q in model.named_parameters()},
+                     optimizer, dict(model.named_parameters()))
         # phase: update
         optimizer.step()
 

@@ -91,7 +91,8 @@ def train(
         loss.backward()
         if rec.record:  # e.grad is None when the order was 4: recorded as 0, and SGD skips e
             grads = {k: (torch.zeros_like(p) if p.grad is None else p.grad) for k, p in zip(NAMES, model.parameters())}
-            rec.step(optimizer_state(model, optimizer, ("momentum_buffer",), counts), grads)
+            rec.step(optimizer_state(model, optimizer, ("momentum_buffer",), counts), grads,
+                     optimizer, dict(zip(NAMES, model.parameters())))
         # phase: update
         optimizer.step()
         for k in NAMES:

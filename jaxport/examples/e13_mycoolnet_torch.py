@@ -72,7 +72,8 @@ def train(
 
         # phase: gradients
         loss.backward()  # Calculate gradients
-        rec.step(optimizer_state(model, optimizer, ("momentum_buffer",), counts), {k: p.grad for k, p in model.named_parameters()})
+        rec.step(optimizer_state(model, optimizer, ("momentum_buffer",), counts), {k: p.grad for k, p in model.named_parameters()},
+                 optimizer, dict(model.named_parameters()))
         # phase: update
         optimizer.step()  # Step all weights in the direction of gradient
         for k, p in model.named_parameters():

@@ -84,7 +84,8 @@ def train(
         rec.loss(loss)
 
         loss.backward()  # Calculate gradients
-        rec.step(_state(model, optimizer), {k: p.grad for k, p in model.named_parameters()})
+        rec.step(_state(model, optimizer), {k: p.grad for k, p in model.named_parameters()},
+                     optimizer, dict(model.named_parameters()))
         optimizer.step()  # Step all weights in the direction of gradient
         optimizer.zero_grad()
         if i % cfg.print_every == cfg.print_every - 1:

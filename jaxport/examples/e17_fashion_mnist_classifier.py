@@ -23,7 +23,9 @@ sampler. A scan needs every step's batch to have one shape, so the partial last 
 is False) is padded to 64 rows with a mask: the loss is the sum over the real rows divided by their
 number, which is ``NLLLoss``'s mean over the partial batch (padded rows get no gradient). Adam is
 ``optim.adam`` (torch's arithmetic) with its buffers in the flat training state, and the seed's
-``running_loss`` is a leaf of the carry too.
+``running_loss`` is a leaf of the carry too. Not in the seed: ``--set optimizer=adamw`` trains with
+``torch.optim.AdamW`` instead (``optim.adamw``, decoupled weight decay; ``--set weight_decay=...``,
+default torch's 0.01), the same buffers under the same names, so that the harness compares an AdamW run.
 
 Data: ``data_dir`` (``--data-dir DIR``) reads the real Fashion-MNIST IDX files
 (:mod:`jaxport.datasets.idx`: 60000 training images, 938 batches an epoch, 4690 steps for the
@@ -53,9 +55,11 @@ from flax import nnx
 from jaxport import convert, optim
 from jaxport.data import epoch_batches, np_dtype
 from jaxport.datasets import Dataset
+from jaxport.errors import UsageError
 from jaxport.spec import Example
 
 Params = Mapping[str, jax.Array]
+OPTIMIZERS = ("adam", "adamw")  # Config.optimizer's choices: torch.optim.Adam (the seed's), torch.optim.AdamW
 
 
 class EpochSteps(int):
@@ -87,8 +91,15 @@ class Config:
     batch_size: int = 64  # seed: trainloader's batch_size=64, shuffle=True, drop_last=False (a partial last batch)
     seed: int = 0  # the shuffle: numpy.random.default_rng(seed).permutation(N) once per epoch (--seed sets it)
     data_dir: str | None = None  # --data-dir: the Fashion-MNIST IDX files; None: the offline digits (named in the output)
+    # not in the seed: "adam" (the seed's optim.Adam) or "adamw" (torch.optim.AdamW: decoupled weight decay,
+    # p *= 1 - lr*weight_decay before Adam's step); --set optimizer=adamw. Both keep exp_avg, exp_avg_sq, count
+    optimizer: str = "adam"
+    weight_decay: float = 0.01  # used by "adamw" only (torch.optim.AdamW's default); "adam" ignores it, as the seed has none
 
     def __post_init__(self):
+        if self.optimizer not in OPTIMIZERS:
+            raise UsageError(f"E17: config field 'optimizer' is {self.optimizer!r}, expected one of "
+                             + ", ".join(repr(o) for o in OPTIMIZERS))
         per_epoch = batches_per_epoch(self.data_dir, self.batch_size)
         object.__setattr__(self, "print_every", per_epoch)
         if self.steps == 0 or isinstance(self.steps, EpochSteps):
@@ -224,11 +235,13 @@ loss_and_grad = jax.value_and_grad(loss_fn)
 
 
 def optimizer(cfg: Config) -> optax.GradientTransformationExtraArgs:
+    if cfg.optimizer == "adamw":  # not in the seed: optim.AdamW(model.parameters(), weight_decay=cfg.weight_decay)
+        return optim.adamw(cfg.lr, betas=cfg.betas, eps=cfg.eps, weight_decay=cfg.weight_decay)
     return optim.adam(cfg.lr, betas=cfg.betas, eps=cfg.eps)  # optim.Adam(model.parameters())
 
 
 def init_state(params: Mapping[str, np.ndarray]) -> dict[str, jax.Array]:
-    """Parameters, Adam's moments (zeros) and step counts, and the seed's ``running_loss``."""
+    """Parameters, Adam's moments (zeros) and step counts (AdamW's are the same), and the seed's ``running_loss``."""
     p = {k: params[k] for k in NAMES}
     return {**optim.init_flat(optimizer(CONFIG), p), "running_loss": np.zeros((), np.float64)}
 
@@ -238,7 +251,7 @@ def params_of(state: Mapping[str, jax.Array]) -> dict[str, jax.Array]:
 
 
 def apply(state: Mapping[str, jax.Array], grads: Params, data: Mapping[str, jax.Array], t: jax.Array, cfg: Config) -> dict:
-    """``optimizer.step()`` as a function: new parameters and Adam buffers from ``grads``."""
+    """``optimizer.step()`` as a function: new parameters and Adam's (or AdamW's) buffers from ``grads``."""
     return optim.update_flat(optimizer(cfg), state, grads)
 
 

@@ -7,6 +7,8 @@ replaced by a sampler that replays the drawn order (:class:`jaxport.reference.Re
 permutation, read back from the steps' ``idx`` and ``mask``), so ``trainloader`` makes the same
 batches, the partial last one included (``drop_last=False``, torch's default); ``epochs`` follows
 from the run's steps (``len(trainloader)`` batch updates an epoch); a Recorder keeps every step.
+Not in the seed: ``cfg.optimizer == "adamw"`` trains with ``optim.AdamW(..., weight_decay=cfg.weight_decay)``
+instead of ``optim.Adam``.
 """
 
 import math
@@ -83,7 +85,10 @@ def train(
     # phase: loss
     criterion = nn.NLLLoss()
     # phase: update
-    optimizer = optim.Adam(model.parameters(), lr=cfg.lr, betas=cfg.betas, eps=cfg.eps)
+    if cfg.optimizer == "adamw":  # not in the seed: decoupled weight decay (jaxport compare E17 --set optimizer=adamw)
+        optimizer = optim.AdamW(model.parameters(), lr=cfg.lr, betas=cfg.betas, eps=cfg.eps, weight_decay=cfg.weight_decay)
+    else:
+        optimizer = optim.Adam(model.parameters(), lr=cfg.lr, betas=cfg.betas, eps=cfg.eps)
 
     # phase: data
     epochs = len(sampler.epochs)
@@ -101,7 +106,8 @@ def train(
             optimizer.zero_grad()
             loss.backward()
             if rec.record:  # (building the state costs a little: not when timed)
-                rec.step(optimizer_state(model, optimizer, ADAM_BUFFERS), {k: p.grad for k, p in model.named_parameters()})
+                rec.step(optimizer_state(model, optimizer, ADAM_BUFFERS), {k: p.grad for k, p in model.named_parameters()},
+                         optimizer, dict(model.named_parameters()))
             # phase: update
             optimizer.step()
 

@@ -96,7 +96,7 @@ def train(
             loss.backward()
             rec.loss(loss)
             if rec.record:  # (building the state costs a little: not when timed)
-                rec.step(state(), {k: p.grad for k, p in net.named_parameters()})
+                rec.step(state(), {k: p.grad for k, p in net.named_parameters()}, optimizer, dict(net.named_parameters()))
             # phase: update
             optimizer.step()
             for k, p in net.named_parameters():

@@ -12,6 +12,10 @@ that are values (nothing is modified in place). ``optim.clip_grad_value`` is ``o
 ``optim.clip_grad_norm`` is torch's ``g *= min(max_norm / (total_norm + 1e-6), 1)``; plain
 ``optax.clip_by_global_norm`` has no 1e-6 and leaves a norm just under the threshold alone (the
 test shows the difference at the threshold). The total norm torch returns is ``optax.tree.norm``.
+The 1e-6 is a 1e-6/total_norm relative effect, invisible at E23's norms in float32; so the values also
+clip small gradients: the gradients scaled to a total norm of ``small_norm`` (``small.*``) and clipped by
+norm at half of it (``clip_small.*``), where torch's coefficient ``0.5e-4/(1e-4 + 1e-6)`` is 1% from
+the ``0.5`` a clip without the 1e-6 gives.
 The notes' own by-norm line raises ``TypeError``: the keyword is ``max_norm`` (in optax too).
 
 The notes show no model or data. Here: ``model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(),
@@ -53,6 +57,7 @@ class Config:
     max_norm: float = 1.0  # seed: clip_grad_norm_(model.parameters(), clip_norm=1) (torch's keyword: max_norm)
     dtype: str = "float32"  # torch's default dtype
     print_every: int = 1  # unused (no steps)
+    small_norm: float = 1e-4  # not in the notes: small gradients' total norm, where torch's + 1e-6 is 1% (clip_small)
     data_seed: int = 0  # input (8, 4) and target (8, 3): 3 * numpy.random.default_rng(data_seed) standard normals
 
 
@@ -112,13 +117,18 @@ def clipped_step(clip: optax.GradientTransformation, params: Params, grads: Para
 
 @functools.partial(jax.jit, static_argnums=2)
 def values(params: Params, data: Mapping[str, jax.Array], cfg: Config) -> dict[str, jax.Array]:
-    """The loss, the raw gradients, both clips of them, torch's total norm, and the SGD step after each clip."""
+    """The loss, the raw gradients, both clips of them, torch's total norm, and the SGD step after each clip;
+    and small gradients (scaled to a total norm of ``small_norm``) clipped by norm at half of it."""
     loss, grads = loss_and_grad(params, data)  # optimizer.zero_grad(); loss.backward()
     by_value, after_value = clipped_step(optim.clip_grad_value(cfg.clip_value), params, grads, cfg)
     by_norm, after_norm = clipped_step(optim.clip_grad_norm(cfg.max_norm), params, grads, cfg)
-    out = {"loss": loss, "total_norm": optax.tree.norm(grads)}  # what clip_grad_norm_ returns
+    total_norm = optax.tree.norm(grads)  # what clip_grad_norm_ returns
+    small = {k: g * (cfg.small_norm / total_norm) for k, g in grads.items()}  # total norm small_norm (to rounding)
+    clip_small, _ = optim.clip_grad_norm(cfg.small_norm / 2).update(small, optax.EmptyState())  # x 0.5/(1 + 1e-2)
+    out = {"loss": loss, "total_norm": total_norm}
     for name, tree in (("grad", grads), ("clip_value", by_value), ("clip_norm", by_norm),
-                       ("step_value", after_value), ("step_norm", after_norm)):
+                       ("step_value", after_value), ("step_norm", after_norm),
+                       ("small", small), ("clip_small", clip_small)):
         out.update({f"{name}.{k}": v for k, v in tree.items()})
     return out
 

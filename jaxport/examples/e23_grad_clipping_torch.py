@@ -3,7 +3,8 @@
 Changes from the notes: the model, criterion, optimizer and batch (which the notes do not show)
 are the ones described in the JAX port, with the initial weights and data passed in; both clips
 run, each from a fresh model with the same weights; the by-norm line uses torch's keyword
-``max_norm`` (the notes' ``clip_norm=1`` raises ``TypeError``).
+``max_norm`` (the notes' ``clip_norm=1`` raises ``TypeError``); and, not in the notes, the by-norm clip
+of small gradients: the raw gradients scaled to a total norm of ``small_norm``, clipped at half of it.
 """
 
 from collections.abc import Mapping
@@ -40,6 +41,18 @@ def _backward_clip_step(clip, params, data, cfg, device, dtype) -> tuple[dict, d
     return raw, clipped, stepped, loss, returned
 
 
+def _clip_small(raw, total_norm, small_norm, device, dtype) -> tuple[dict, dict]:
+    """``clip_grad_norm_(max_norm=small_norm / 2)`` on gradients whose total norm is ``small_norm``:
+    ``g * (small_norm / total_norm)`` (``total_norm`` as clip_grad_norm_ returned it), clipped in place;
+    both, by name. Here torch's + 1e-6 in ``max_norm / (total_norm + 1e-6)`` is a 1% effect."""
+    ts = {k: torch.zeros(g.shape, device=device, dtype=dtype, requires_grad=True) for k, g in raw.items()}
+    for k, t in ts.items():
+        t.grad = torch.tensor(raw[k], device=device, dtype=dtype) * (small_norm / total_norm)
+    small = {k: to_numpy(t.grad).copy() for k, t in ts.items()}
+    torch.nn.utils.clip_grad_norm_(list(ts.values()), max_norm=small_norm / 2)
+    return small, {k: to_numpy(t.grad).copy() for k, t in ts.items()}
+
+
 def values(params: Mapping[str, np.ndarray], data: Mapping[str, np.ndarray], cfg, *, device: str = "cpu") -> dict[str, np.ndarray]:
     dtype = torch_dtype(cfg.dtype)
     device = torch_device(device)
@@ -51,8 +64,12 @@ def values(params: Mapping[str, np.ndarray], data: Mapping[str, np.ndarray], cfg
     _, by_norm, after_norm, _, total_norm = _backward_clip_step(
         lambda ps: torch.nn.utils.clip_grad_norm_(ps, max_norm=cfg.max_norm), params, data, cfg, device, dtype)
 
+    # small gradients: the raw gradients scaled to a total norm of small_norm, clipped by norm at half of it
+    small, clip_small = _clip_small(raw, total_norm, cfg.small_norm, device, dtype)
+
     out = {"loss": to_numpy(loss).copy(), "total_norm": to_numpy(total_norm).copy()}
     for name, tree in (("grad", raw), ("clip_value", by_value), ("clip_norm", by_norm),
-                       ("step_value", after_value), ("step_norm", after_norm)):
+                       ("step_value", after_value), ("step_norm", after_norm),
+                       ("small", small), ("clip_small", clip_small)):
         out.update({f"{name}.{k}": v for k, v in tree.items()})
     return out

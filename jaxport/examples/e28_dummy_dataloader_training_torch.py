@@ -74,7 +74,8 @@ def train(
             rec.loss(loss)
             # phase: gradients
             loss.backward()
-            rec.step(dict(model.named_parameters()), {k: p.grad for k, p in model.named_parameters()})
+            rec.step(dict(model.named_parameters()), {k: p.grad for k, p in model.named_parameters()},
+                     optimiser, dict(model.named_parameters()))
             # phase: update
             optimiser.step()
             # phase: gradients
