@@ -106,6 +106,7 @@ def compare_trees(
     truth: Tree | None = None,
     terms: Tree | None = None,
     spread: Tree | None = None,
+    own: Tree | None = None,
 ) -> RegimeResult:
     """Compare trees whose leaves have a leading step axis (``steps`` gives each row's step number).
 
@@ -118,6 +119,8 @@ def compare_trees(
       ``|ref - truth|`` (its largest within ``window`` sampled steps either side) plus ``ulps``
       machine epsilons of the leaf's magnitude; ``spread`` (per leaf, one value a row) widens the
       reference's error where it was measured under rounding-sized perturbations (:func:`rounding_spread`);
+      ``own`` (per leaf, one value a row) is JAX's own float32 rounding, its distance from its own float64
+      evaluation of the same point, of which the tolerance's ``own`` times is added (:func:`_truth_bound`);
     * ``"terms"`` (with ``terms``, each element's magnitude of terms): every
       ``|ours - ref| <= ulps * eps * terms`` element by element.
 
@@ -160,7 +163,8 @@ def compare_trees(
         leaf_scale = scale
         if tol.judge == "truth" and truth is not None:
             measured, bound, leaf_scale = _truth_bound(o, r, np.asarray(truth[k], dtype=np.float64).reshape(n, -1), same,
-                                                       tol, eps, tiny, None if spread is None else spread.get(k))
+                                                       tol, eps, tiny, None if spread is None else spread.get(k), scale,
+                                                       None if own is None else own.get(k))
         elif tol.judge == "terms" and terms is not None:
             m = np.asarray(terms[k], dtype=np.float64).reshape(n, -1)
             bound = tol.atol + tiny + tol.ulps * eps * m
@@ -198,10 +202,18 @@ FLUSH = 4  # smallest normal numbers an element may differ by where one side flu
 
 
 def _truth_bound(o: np.ndarray, r: np.ndarray, t: np.ndarray, same: np.ndarray, tol: Tolerance, eps: float,
-                 tiny: float, spread: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                 tiny: float, spread: np.ndarray | None = None, tree_scale: np.ndarray | None = None,
+                 own: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The truth judge for one leaf (rows = steps): JAX's distance from the truth per element, the bound per
     row (``factor`` × the reference's windowed error, or its rounding spread where given, + ``ulps`` eps of
-    the leaf's magnitude), and that magnitude."""
+    the leaf's magnitude, + ``rtol`` of the tree's magnitude ``tree_scale``, + ``own`` × JAX's own
+    float32 rounding ``own``), and the leaf's magnitude.
+
+    Why JAX's own rounding may be added: ``|jax32 - truth| <= |jax32 - jax64| + |jax64 - truth|``. The first
+    term is JAX's rounding alone (its float64 evaluation of the same function at the same point): a port bug
+    is in both evaluations and cancels there, so it cannot widen the bound; the second is the bug, if any.
+    Where XLA sums less accurately than torch (a convolution's weight gradient over thousands of terms),
+    this is what tells a less accurate order from a wrong formula."""
     n = len(t)
     leaf_scale = np.where(np.isfinite(t), np.abs(t), 0.0).max(axis=1, initial=0.0)
     with np.errstate(invalid="ignore"):
@@ -212,7 +224,9 @@ def _truth_bound(o: np.ndarray, r: np.ndarray, t: np.ndarray, same: np.ndarray, 
     env = _window_max(err_r.max(axis=1, initial=0.0), tol.window)
     if spread is not None:
         env = np.maximum(env, np.asarray(spread, dtype=np.float64).reshape(n))
-    bound = (tol.atol + tiny + tol.rtol * leaf_scale + tol.factor * env + tol.ulps * eps * leaf_scale)[:, None]
+    rel = tol.rtol * (leaf_scale if tree_scale is None else tree_scale)
+    mine = 0.0 if own is None else tol.own * np.asarray(own, dtype=np.float64).reshape(n)
+    bound = (tol.atol + tiny + rel + tol.factor * env + mine + tol.ulps * eps * leaf_scale)[:, None]
     return err_j, bound, leaf_scale
 
 
@@ -494,9 +508,14 @@ def _compare_values(example, cfg, device, label, ref_mod, p0, data) -> Compariso
         pts = {**{f"p:{k}": np.asarray(v) for k, v in p0.items()}, **{f"d:{k}": np.asarray(v) for k, v in data.items()}}
         return {k: (v.astype(to) if v.dtype.kind == "f" else v)[None] for k, v in pts.items()}
 
-    truth, scaled = None, None
+    truth, scaled, own = None, None, None
     if tol.judge == "truth" and cfg.dtype == "float32":  # the reference again in float64 at the same point and data
         truth = reference_at("float64", cast("float64"))
+        cfg64 = dataclasses.replace(cfg, dtype="float64")
+        ours64 = jax.tree.map(np.asarray, example.values(jax.device_put(_floats_as(p0, np.float64), dev),
+                                                         jax.device_put(_floats_as(data, np.float64), dev), cfg64))
+        own = own_rounding({k: np.asarray(ours[k]).reshape(1, -1) for k in keys},
+                           {k: np.asarray(v).reshape(1, -1) for k, v in ours64.items()})
     elif tol.judge == "truth":  # float64: the reference is its own truth; float32's rounding, scaled, its envelope
         truth = {k: np.asarray(v)[None] for k, v in theirs.items()}
         scaled = scaled_float32_error({k: truth[k] for k in keys}, reference_at, cast("float64"))
@@ -504,7 +523,7 @@ def _compare_values(example, cfg, device, label, ref_mod, p0, data) -> Compariso
     def judge(spread=None) -> list[RegimeResult]:
         return [compare_trees(label, "values", {k: np.asarray(ours[k])[None]}, {k: np.asarray(theirs[k])[None]}, np.array([0]),
                               tol, truth=None if truth is None else {k: np.asarray(truth[k]).reshape((1, *np.shape(theirs[k])))},
-                              spread=None if spread is None else {k: spread[k]})
+                              spread=None if spread is None else {k: spread[k]}, own=None if own is None else {k: own[k]})
                 for k in keys]
 
     parts = judge(scaled)
@@ -586,30 +605,57 @@ def _same_point_at(example, cfg, device, label, states, theirs, steps, data) -> 
     loss, grads = _batched(lambda dd, p, t: example.loss_and_grad(example.params_in(p), example.at_step(dd, t)), d,
                            jax.device_put(states, dev), ts)
     ours = {"loss": np.asarray(loss), **{f"grad[{k}]": np.asarray(v) for k, v in grads.items()}}
-    truth = None
+    truth = own = None
     if cfg.dtype == "float32":
         truth = reference_points(example, dataclasses.replace(cfg, dtype="float64"), device,
                                  {k: _as_float64(v) for k, v in example.params_in(states).items()}, steps)
+        truth = {k: v for k, v in truth.items() if k in theirs}
+        d64 = _on_device(example, _floats_as(data, np.float64), dev)
+        loss64, grads64 = _batched(lambda dd, p, t: example.loss_and_grad(example.params_in(p), example.at_step(dd, t)),
+                                   d64, jax.device_put({k: _as_float64(v) for k, v in states.items()}, dev), ts)
+        own = own_rounding(ours, {"loss": np.asarray(loss64), **{f"grad[{k}]": np.asarray(v) for k, v in grads64.items()}})
     tol = tolerance(example.id, cfg.dtype, "same_point", device)
     envelope = None
     if cfg.dtype == "float64":  # the reference is its own truth; its rounding is float32's, measured here, scaled
         truth = theirs
         scaled = scaled_float32_error(theirs, lambda dtype, pts: reference_points(
             example, dataclasses.replace(cfg, dtype=dtype), device, pts, steps), example.params_in(states))
+        scaled = {k: v for k, v in scaled.items() if k in theirs}
         envelope = {k: _window_max(v, tol.window) for k, v in scaled.items()}
-    result = compare_trees(label, "same_point", ours, theirs, steps, tol, truth=truth, spread=envelope)
+    result = compare_trees(label, "same_point", ours, theirs, steps, tol, truth=truth, spread=envelope, own=own)
     if result.passed:
         return result
     # a kink decided by rounding, or a lucky draw of the reference's error: its spread under perturbations
-    rows = _over_rows(label, ours, theirs, truth, steps, tol, envelope)
+    rows = _over_rows(label, ours, theirs, truth, steps, tol, envelope, own)
     spread_rows = rounding_spread(
         truth={k: v[rows] for k, v in truth.items()},
-        evaluate=lambda pts: reference_points(example, cfg, device, pts, steps[rows]),
+        evaluate=lambda pts: {k: v for k, v in reference_points(example, cfg, device, pts, steps[rows]).items() if k in truth},
         points={k: v[rows] for k, v in example.params_in(states).items()})
     spread = {k: np.zeros(len(steps)) if envelope is None else envelope[k].copy() for k in truth}
     for k in spread:
         spread[k][rows] = np.maximum(spread[k][rows], spread_rows[k])
-    return _with_spread(compare_trees(label, "same_point", ours, theirs, steps, tol, truth=truth, spread=spread), steps[rows])
+    return _with_spread(compare_trees(label, "same_point", ours, theirs, steps, tol, truth=truth, spread=spread, own=own),
+                        steps[rows])
+
+
+def _floats_as(tree: Mapping[str, Any], dtype) -> dict[str, np.ndarray]:
+    """``tree`` with its floating arrays cast to ``dtype`` (integers, such as labels, as they are)."""
+    return {k: (np.asarray(v).astype(dtype) if np.asarray(v).dtype.kind == "f" else np.asarray(v)) for k, v in tree.items()}
+
+
+def own_rounding(ours: Tree, ours64: Tree) -> dict[str, np.ndarray]:
+    """JAX's own float32 rounding per leaf and row: the largest ``|jax32 - jax64|`` (the same function, the
+    same point, evaluated in float64 by JAX itself)."""
+    out = {}
+    for k, v in ours.items():
+        n = len(np.asarray(v))
+        if k not in ours64 or np.asarray(v).dtype.kind != "f":
+            out[k] = np.zeros(n)
+            continue
+        with np.errstate(invalid="ignore"):
+            d = np.abs(np.asarray(v, np.float64) - np.asarray(ours64[k], np.float64)).reshape(n, -1)
+        out[k] = np.where(np.isfinite(d), d, 0.0).max(axis=1, initial=0.0)
+    return out
 
 
 def scaled_float32_error(theirs: Tree, evaluate, points: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -672,17 +718,19 @@ def rounding_spread(truth: Tree, evaluate, points: Mapping[str, np.ndarray]) -> 
     return out
 
 
-def _over_rows(label, ours, theirs, truth, steps, tol, envelope: Tree | None = None) -> np.ndarray:
+def _over_rows(label, ours, theirs, truth, steps, tol, envelope: Tree | None = None, own: Tree | None = None) -> np.ndarray:
     """The rows (sampled steps) where some leaf exceeds its truth bound, at most ``SPREAD_ROWS`` of them."""
     n = len(steps)
     over = np.zeros(n, dtype=bool)
     run_eps = max(float(np.finfo(np.asarray(v).dtype).eps) for v in theirs.values() if np.asarray(v).dtype.kind == "f")
+    scale = np.max([np.abs(np.asarray(v, np.float64).reshape(n, -1)).max(axis=1, initial=0.0) for v in theirs.values()], axis=0)
     for k in theirs:
         o = np.asarray(ours[k], np.float64).reshape(n, -1)
         r = np.asarray(theirs[k], np.float64).reshape(n, -1)
         tiny = FLUSH * float(np.finfo(np.asarray(theirs[k]).dtype).tiny)
         measured, bound, _ = _truth_bound(o, r, np.asarray(truth[k], np.float64).reshape(n, -1), o == r, tol, run_eps, tiny,
-                                          None if envelope is None else envelope.get(k))
+                                          None if envelope is None else envelope.get(k), scale,
+                                          None if own is None else own.get(k))
         over |= (measured > bound).any(axis=1)
     return np.flatnonzero(over)[:SPREAD_ROWS]
 
@@ -734,15 +782,16 @@ def shadow_same_point(example: Example, cfg: Any, device: str, label: str, p0: M
     """
     steps = sample_steps(cfg.steps, SHADOW_SAMPLE)
     states = jax_states_at(example, cfg, device, p0, data, steps, placement)
-    theirs = reference_points(example, cfg, device, example.params_in(states), steps)
+    theirs = {k: v for k, v in reference_points(example, cfg, device, example.params_in(states), steps).items()
+              if not k.startswith("next[")}
     return _same_point_at(example, cfg, device, label, states, theirs, steps, data)
 
 
 def reference_points(example: Example, cfg: Any, device: str, points: Mapping[str, np.ndarray],
                      steps: np.ndarray) -> dict[str, np.ndarray]:
     """The reference's loss and gradients at given parameters: ``points[k][i]`` at step ``steps[i]``
-    (that step's data), each a one-step recorded run in ``cfg.dtype``. Keys as the same-point regime's:
-    ``loss`` and ``grad[name]``."""
+    (that step's data), each a one-step recorded run in ``cfg.dtype``. Keys as the same-point regime's,
+    ``loss`` and ``grad[name]``, and the state after that step, ``next[name]``."""
     ref_mod = reference_module(example)
     cfg1 = dataclasses.replace(cfg, steps=1)
     data = example.make_data(cfg)
@@ -752,7 +801,8 @@ def reference_points(example: Example, cfg: Any, device: str, points: Mapping[st
                               cfg1, device=device, record=True)
                 for i, t in enumerate(np.asarray(steps).tolist())]
     return {"loss": np.array([r.losses[0] for r in runs]),
-            **{f"grad[{k}]": np.stack([r.grads[k][0] for r in runs]) for k in runs[0].grads}}
+            **{f"grad[{k}]": np.stack([r.grads[k][0] for r in runs]) for k in runs[0].grads},
+            **{f"next[{k}]": np.stack([r.params[k] for r in runs]) for k in runs[0].params}}
 
 
 def _as_float64(v: np.ndarray) -> np.ndarray:
@@ -779,8 +829,18 @@ def _teacher_forced(example, cfg, device, label, ref: RefRun, data) -> RegimeRes
     steps = np.arange(1, cfg.steps + 1)
     if example.apply is None:
         new, _ = _batched(lambda dd, p, t: example.step(p, dd, t, cfg), d, jax.device_put(states, dev), ts)
-        return compare_state(label, "teacher_forced", example, {k: np.asarray(v) for k, v in new.items()}, nxt, steps,
-                             tolerance(example.id, cfg.dtype, "step", device),
+        new = {k: np.asarray(v) for k, v in new.items()}
+        tol = tolerance(example.id, cfg.dtype, "step", device)
+        if tol.judge == "truth" and cfg.dtype == "float32" and set(example.params_in(states)) == set(states):
+            # the state is the parameters: the reference's float64 step from the same state is the truth
+            at = sample_steps(cfg.steps, SAME_POINT_SAMPLE)
+            truth = reference_points(example, dataclasses.replace(cfg, dtype="float64"), device,
+                                     {k: _as_float64(v[at]) for k, v in states.items()}, at)
+            return compare_trees(label, "teacher_forced", {k: v[at] for k, v in new.items()}, {k: v[at] for k, v in nxt.items()},
+                                 at + 1, tol, truth={k: truth[f"next[{k}]"] for k in nxt})
+        if tol.judge == "truth":  # a state beyond the parameters (buffers a forward pass moves): the reference's rule
+            tol = tolerance(example.id, cfg.dtype, "step_state", device)
+        return compare_state(label, "teacher_forced", example, new, nxt, steps, tol,
                              buffer_tol=tolerance(example.id, cfg.dtype, "buffers", device))
     apply = lambda dd, p, g, t: example.apply(p, g, dd, t, cfg)  # noqa: E731
     new = _batched(apply, d, jax.device_put(states, dev), jax.device_put(ref.grads, dev), ts)

@@ -30,14 +30,17 @@ def ratio(r: RegimeResult) -> float:
 
 
 def table(c: Comparison) -> str:
-    """A text table: one row per regime with max |Δ|, max relative Δ, tolerance, worst leaf and step."""
+    """A text table: one row per regime with max |Δ|, max relative Δ, tolerance, its ratio to the bound
+    (at most 1 passes), worst leaf and step; then each failure's message."""
     head = (f"{c.example.label}  [{c.dtype}, {c.device}]  JAX vs {c.reference}: "
             f"{'PASS' if c.passed else 'FAIL'}   (wall: jax {c.jax_seconds:.2f} s with compile, {c.reference} {c.torch_seconds:.2f} s)")
-    lines = [head, f"  {'regime':<15}{'max |Δ|':>10}{'max rel':>10}  {'tolerance':<22}{'worst leaf':<12}{'step':>6}  result"]
+    tw = max([len("tolerance")] + [len(_tol(r)) for r in c.regimes]) + 2
+    lw = max([len("worst leaf")] + [len(r.worst_leaf) for r in c.regimes]) + 2
+    lines = [head, f"  {'regime':<15}{'max |Δ|':>10}{'max rel':>10}  {'tolerance':<{tw}}{'ratio':>7}  {'worst leaf':<{lw}}{'step':>6}  result"]
     for r in c.regimes:
         note = _note(r)
-        lines.append(f"  {r.name:<15}{r.max_abs:>10.2e}{r.max_rel:>10.2e}  {_tol(r):<22}{r.worst_leaf:<12}{r.worst_step:>6}  "
-                     f"{'PASS' if r.passed else 'FAIL'}" + (f"  ({note})" if note else ""))
+        lines.append(f"  {r.name:<15}{r.max_abs:>10.2e}{r.max_rel:>10.2e}  {_tol(r):<{tw}}{ratio(r):>7.3g}  {r.worst_leaf:<{lw}}"
+                     f"{r.worst_step:>6}  {'PASS' if r.passed else 'FAIL'}" + (f"  ({note})" if note else ""))
     for r in c.regimes:
         if not r.passed:
             lines.append(f"  FAIL {r.message}")

@@ -79,6 +79,7 @@ class Tolerance:
     judge: str = "reference"  # "reference", "truth" or "terms" (the module's docstring)
     window: int = 0  # truth: the reference's error envelope spans this many sampled steps either side
     ulps: float = 0.0  # truth, terms: machine epsilons of the leaf's magnitude (truth) or of each element's terms
+    own: float = 0.0  # truth: times JAX's own float32 rounding (its distance from its own float64 evaluation)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -86,9 +87,10 @@ class Tolerance:
 
 REGIMES = ("same_point", "teacher_forced", "free_running", "float64_drift", "values")
 # The table's other keys: "update", teacher_forced's check of the update itself; "step", teacher_forced
-# where the step includes the forward pass (no ``apply``); "buffers", optimizer buffers in the trajectory regimes;
+# where the step includes the forward pass (no ``apply``; "step_state" where its state is more than parameters);
+# "buffers", optimizer buffers in the trajectory regimes;
 # "direct", for tests comparing a few operations of both frameworks directly
-KEYS = REGIMES + ("update", "step", "buffers", "direct")
+KEYS = REGIMES + ("update", "step", "step_state", "buffers", "direct")
 
 def _truth(factor: float, window: int, ulps: float, why: str, kinks: bool = True) -> str:
     """The reason of a truth-judged entry."""
@@ -112,15 +114,24 @@ _F64 = ("float64 has nothing more precise to be judged against: the reference is
         "its float32 error times eps64/eps32 (rounding is linear in the unit roundoff, and the point's cancellation is "
         "the same in both precisions) stands for the reference's own float64 error: |jax - ref| may be 32x that (its "
         "largest within 8 sampled steps either side) plus 8 eps of the leaf's magnitude.")
+_F64_TREE = (" That estimate assumes both precisions run the same algorithm; torch's float64 and float32 reductions "
+             "do not always (E04's grad c late in a run: torch float64 is 9 eps of its 698 sum |terms| from the exact "
+             "value, its float32 far closer than that scaled). So the bound also admits rtol of the tree's magnitude "
+             "(the gradient tree's largest value at that step): a float64 sum of n terms errs by at most ~n eps of "
+             "their magnitudes, and 1e-12 is that for n ~ 4500 terms of the tree's size. The two are added.")
+_OWN = (". Plus twice JAX's own float32 rounding, its distance from its own float64 evaluation of the same point: "
+        "|jax32 - truth| <= |jax32 - jax64| + |jax64 - truth|, and a port bug is in both JAX evaluations, so it cancels "
+        "from the first term and cannot widen the bound (E21 at --seed 47: conv1's weight gradient, a sum over "
+        "thousands of terms, where XLA's order is ~40x less accurate than torch's)")
 TABLE: dict[tuple[str, str, str], Tolerance] = {
     ("float32", "same_point", "cpu"): Tolerance(
-        0.0, 0.0, _truth(32, 8, 8, _SUMS), factor=32.0, judge="truth", window=8, ulps=8.0),
+        0.0, 0.0, _truth(32, 8, 8, _SUMS) + _OWN, factor=32.0, judge="truth", window=8, ulps=8.0, own=2.0),
     ("float32", "update", "cpu"): Tolerance(
         0.0, 0.0, _truth(4, 8, 32, _UPDATE, kinks=False), factor=4.0, judge="truth", window=8, ulps=32.0),
     ("float32", "values", "cpu"): Tolerance(
         0.0, 0.0, _truth(32, 0, 8, "A demonstration's values are a few operations each, "
-                                "or sums of products (a layer's output, a gradient): " + _SUMS),
-        factor=32.0, judge="truth", ulps=8.0),
+                                "or sums of products (a layer's output, a gradient): " + _SUMS + _OWN),
+        factor=32.0, judge="truth", ulps=8.0, own=2.0),
     ("float32", "teacher_forced", "cpu"): Tolerance(
         0.0, 0.0, "one optimizer step from torch's state with torch's gradients: identical inputs, so each element "
         "differs only by the rounding of the terms it is made of, each at most its old or new value: Adam's chain "
@@ -128,9 +139,14 @@ TABLE: dict[tuple[str, str, str], Tolerance] = {
         "of those terms (+ the smallest normal number: XLA's CPU flushes subnormals to zero)",
         judge="terms", ulps=16.0),
     ("float32", "step", "cpu"): Tolerance(
-        1e-6, 0.0, "one whole step (forward, backward, update) from the same parameters: p - lr*g, where g's "
-        "float32 error (same_point) enters times lr, far below p's own rounding; so ~1 ulp of the largest parameter "
-        "(eps 1.2e-7) and 1e-6 relative to the tree's magnitude"),
+        0.0, 0.0, _truth(32, 8, 8, "One whole step (forward, backward, update) from torch's parameters: p - lr*g, "
+                         "where g's float32 error (same_point) enters times lr; early in a run lr*g is a sizeable part "
+                         "of p and that error shows. " + _SUMS),
+        factor=32.0, judge="truth", window=8, ulps=8.0),
+    ("float32", "step_state", "cpu"): Tolerance(
+        1e-6, 0.0, "one whole step where the state holds more than the parameters (buffers the forward pass moves, "
+        "E20's BatchNorm statistics), so the reference has no float64 one-step truth for it: 1e-6 of the tree's "
+        "magnitude, ~8 eps of its largest value"),
     ("float32", "buffers", "cpu"): Tolerance(
         1e-5, 0.0, "an optimizer buffer accumulates gradients, so its difference is a gradient's: relative to the "
         "buffer kind's largest magnitude, as the float32 gradients of a tree differ where their terms cancel (a few "
@@ -143,20 +159,22 @@ TABLE: dict[tuple[str, str, str], Tolerance] = {
         1e-6, 0.0, "JAX float32's drift from a float64 run may be at most 4x torch float32's own drift (+1e-6 relative)", factor=4.0
     ),
     # float64: the same algorithms at eps 2.2e-16; float32's relative figures scaled by ~2e-9, with room
-    ("float64", "same_point", "cpu"): Tolerance(
-        0.0, 0.0, _F64 + " " + _SUMS, factor=32.0, judge="truth", window=8, ulps=8.0),
+    ("float64", "same_point", "cpu"): Tolerance(1e-12, 0.0, _F64 + _F64_TREE + " " + _SUMS, factor=32.0, judge="truth",
+                                                window=8, ulps=8.0),
     ("float64", "teacher_forced", "cpu"): Tolerance(
         0.0, 0.0, "one float64 optimizer step from identical inputs: 16 eps of each element's terms, as float32, "
         "times 1024: torch forms Adam's bias corrections 1 - beta**t as float64 differences, which lose up to "
         "log2(1/(1 - beta2)) bits at small t (10 at the default beta2 = 0.999: 1.4e-14 relative at t = 2), where "
         "jaxport.optim's expm1 form loses none; in float32 both round far above that", judge="terms", ulps=16.0 * 1024),
+    ("float64", "step_state", "cpu"): Tolerance(1e-14, 0.0, "one float64 step where the state holds more than the "
+                                                "parameters: ~1 ulp of the largest value (eps 2.2e-16), with room"),
     ("float64", "step", "cpu"): Tolerance(1e-14, 0.0, "one float64 step from the same parameters: ~1 ulp of the largest "
                                           "parameter (eps 2.2e-16), with room"),
     ("float64", "buffers", "cpu"): Tolerance(1e-12, 0.0, "an optimizer buffer accumulates gradients: float64 "
                                              "gradients' relative gaps (as same_point)"),
     ("float64", "free_running", "cpu"): Tolerance(1e-12, 0.0, "float64 runs: rounding accumulates over the run from "
                                                   "eps 2.2e-16 a step; a run that parts is decided by shadowing"),
-    ("float64", "values", "cpu"): Tolerance(0.0, 0.0, _F64 + " " + _SUMS, factor=32.0, judge="truth", ulps=8.0),
+    ("float64", "values", "cpu"): Tolerance(1e-13, 0.0, _F64 + _F64_TREE + " " + _SUMS, factor=32.0, judge="truth", ulps=8.0),
     # for tests that compare a few operations directly, with no truth at hand
     ("float32", "direct", "cpu"): Tolerance(1e-6, 0.0, "a few float32 operations in another order: ~10 eps (1.2e-7 each)"),
     ("float64", "direct", "cpu"): Tolerance(1e-13, 0.0, "a few float64 operations in another order: ~500 eps (2.2e-16 each)"),
@@ -179,7 +197,9 @@ def tolerance_text(t: dict) -> str:
     judge = t.get("judge", "reference")
     if judge == "truth":
         env = f"±{t['window']}" if t.get("window") else ""
-        return (f"{t['factor']:g}×ref err{env} + " if t.get("factor") else "") + f"{t['ulps']:g} eps"
+        return ((f"{t['factor']:g}×ref err{env} + " if t.get("factor") else "")
+                + (f"{t['own']:g}×own + " if t.get("own") else "") + f"{t['ulps']:g} eps"
+                + (f" + rtol {t['rtol']:.0e}" if t.get("rtol") else ""))
     if judge == "terms":
         return f"{t['ulps']:g} eps × terms"
     s = f"rtol {t['rtol']:.0e}" + (f" atol {t['atol']:.0e}" if t.get("atol") else "")
