@@ -30,10 +30,11 @@ DEFAULT_INIT = {"a": 0.0, "b": -1.0, "c": 0.0, "d": 0.3}
 
 
 def near_seed_init(seed: int) -> dict[str, np.ndarray]:
-    """``--seed S``: the seed's values plus 0.1 standard normals from ``default_rng(S)`` (in ``a, b, c, d``
-    order). A standard-normal start diverges at the seed's lr within two steps, as the seed warns."""
+    """``--seed S``: the seed's values plus 0.05 standard normals from ``default_rng(S)`` (in ``a, b, c, d``
+    order). A standard-normal start diverges at the seed's lr within two steps, as the seed warns; at 0.1
+    one seed in 100 (26) still does, at 0.05 none of seeds 0-99 in either dtype."""
     rng = np.random.default_rng(seed)
-    return {k: np.asarray(v + 0.1 * rng.standard_normal(), dtype=np.float64) for k, v in DEFAULT_INIT.items()}
+    return {k: np.asarray(v + 0.05 * rng.standard_normal(), dtype=np.float64) for k, v in DEFAULT_INIT.items()}
 
 
 def legendre_p3_forward_math(t: jax.Array) -> jax.Array:
