@@ -108,7 +108,10 @@ _SUMS = ("Gradients and losses are sums whose terms can cancel (E03 late in a ru
          "same-signed terms JAX's error is a few times torch's, and a single draw sits in the error's tail")
 _UPDATE = ("The update is elementwise arithmetic on identical inputs (torch's state and gradients), no sums: Adam's "
            "passes through ~15 roundings (two moments, two bias corrections, a square root, + eps, the divisions), each "
-           "at most eps/2 of its size in either framework, so 32 eps of the leaf's magnitude; RMSprop and SGD fewer")
+           "at most eps/2 of its size in either framework, so 32 eps of the leaf's magnitude; RMSprop and SGD fewer. "
+           "And eps² of the parameter's magnitude: an update error below that could not show in the parameter within "
+           "1/eps steps, and XLA's flushing of a subnormal second moment changes such updates (E15 at --seed 26, an "
+           "update of 6e-34 on weights of ~0.1)")
 _F64 = ("float64 has nothing more precise to be judged against: the reference is its own truth, and its rounding is "
         "estimated from float32's. The reference evaluates the same point rounded to float32 in float32 and in float64; "
         "its float32 error times eps64/eps32 (rounding is linear in the unit roundoff, and the point's cancellation is "
