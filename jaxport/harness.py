@@ -131,66 +131,23 @@ def compare_trees(
     leaf; a leaf only JAX keeps is not compared (:func:`check_structure` decides whether that is allowed).
     """
     steps = np.asarray(steps).reshape(-1)
-    n = len(steps)
-    scale = np.zeros(n)
-    # the run's precision: the coarsest float dtype of either side (a float64 leaf of a float32 run, such as
-    # a running sum of float32 losses, carries float32 rounding; float64_drift holds JAX float32 to a float64 run)
-    floats = [np.asarray(v).dtype for v in (*ref.values(), *ours.values()) if np.asarray(v).dtype.kind == "f"]
-    run_eps = max((float(np.finfo(d).eps) for d in floats), default=0.0)
-    run_tiny = max((float(np.finfo(d).tiny) for d in floats), default=0.0)
-    for k in ref:
-        r = np.asarray(ref[k], dtype=np.float64).reshape(n, -1)
-        scale = np.maximum(scale, np.where(np.isfinite(r), np.abs(r), 0.0).max(axis=1, initial=0.0))
+    judged = _judge_leaves(ours, ref, len(steps), tol, envelope=envelope, truth=truth, terms=terms, spread=spread,
+                           own=own, floor=floor)
+    if isinstance(judged, tuple):  # a leaf missing, or of another shape or kind
+        leaf, message = judged
+        return _result(label, regime, tol, False, np.inf, np.inf, leaf, int(steps[0]), message, ratio=np.inf)
     worst = (-1.0, "", 0, 0.0, 0.0, 0.0, 0.0, 0.0)  # ratio, leaf, step, abs, rel, ours, ref, bound
-    for k in ref:
-        if k not in ours:
-            return _result(label, regime, tol, False, np.inf, np.inf, k, int(steps[0]),
-                           f"leaf '{k}' is missing from the JAX side", ratio=np.inf)
-        o_raw, r_raw = np.asarray(ours[k]), np.asarray(ref[k])
-        if o_raw.shape != r_raw.shape:
-            return _result(
-                label, regime, tol, False, np.inf, np.inf, k, int(steps[0]),
-                f"leaf '{k}' has shape {list(o_raw.shape[1:])} in JAX, {list(r_raw.shape[1:])} in the reference",
-                ratio=np.inf,
-            )
-        if (o_raw.dtype.kind == "f") != (r_raw.dtype.kind == "f"):
-            return _result(label, regime, tol, False, np.inf, np.inf, k, int(steps[0]),
-                           f"leaf '{k}' is {o_raw.dtype} in JAX, {r_raw.dtype} in the reference", ratio=np.inf)
-        o, r = o_raw.astype(np.float64).reshape(n, -1), r_raw.astype(np.float64).reshape(n, -1)
-        # eps: the dtype's machine epsilon. XLA's CPU flushes subnormal inputs and results to zero where torch
-        # keeps them, so an element may differ by the few terms below the smallest normal number: FLUSH of those
-        eps, tiny = ((run_eps, FLUSH * run_tiny) if r_raw.dtype.kind == "f" else (0.0, 0.0))
-        with np.errstate(invalid="ignore"):
-            diff = np.abs(o - r)  # inf where one side is infinite, NaN for inf - inf
-        same = (o == r) | (np.isnan(o) & np.isnan(r))  # equal values, equal infinities, NaN on both sides
-        diff = np.where(same, 0.0, np.where(np.isnan(diff), np.inf, diff))
-        leaf_scale = scale
-        if tol.judge == "truth" and truth is not None:
-            measured, bound, leaf_scale = _truth_bound(o, r, np.asarray(truth[k], dtype=np.float64).reshape(n, -1), same,
-                                                       tol, eps, tiny, None if spread is None else spread.get(k), scale,
-                                                       None if own is None else own.get(k),
-                                                       None if floor is None else floor.get(k))
-        elif tol.judge == "terms" and terms is not None:
-            m = np.asarray(terms[k], dtype=np.float64).reshape(n, -1)
-            bound = tol.atol + tiny + tol.ulps * eps * m
-            measured = diff
-        else:
-            bound = tol.atol + tiny + tol.rtol * scale
-            if envelope is not None and tol.factor:
-                bound = bound + tol.factor * np.asarray(envelope[k], dtype=np.float64).reshape(n, -1).max(axis=1)
-            bound = bound[:, None]
-            measured = diff
+    for leaf in judged:
         with np.errstate(divide="ignore", invalid="ignore"):
-            ratio_el = np.where(bound > 0, measured / bound, np.where(measured > 0, np.inf, 0.0))
+            ratio_el = np.where(leaf.bound > 0, leaf.measured / leaf.bound, np.where(leaf.measured > 0, np.inf, 0.0))
         if ratio_el.size == 0:
             continue
-        flat = int(np.argmax(ratio_el))
-        i, j = divmod(flat, ratio_el.shape[1])
+        i, j = divmod(int(np.argmax(ratio_el)), ratio_el.shape[1])
         if ratio_el[i, j] > worst[0]:
-            sc = leaf_scale[i] if tol.judge == "truth" else scale[i]
-            rel = measured[i, j] / sc if sc > 0 else (0.0 if measured[i, j] == 0 else np.inf)
-            worst = (float(ratio_el[i, j]), k, int(steps[i]), float(measured[i, j]), float(rel), float(o[i, j]),
-                     float(r[i, j]), float(np.broadcast_to(bound, ratio_el.shape)[i, j]))
+            sc = leaf.scale[i]
+            rel = leaf.measured[i, j] / sc if sc > 0 else (0.0 if leaf.measured[i, j] == 0 else np.inf)
+            worst = (float(ratio_el[i, j]), leaf.name, int(steps[i]), float(leaf.measured[i, j]), float(rel),
+                     float(leaf.ours[i, j]), float(leaf.ref[i, j]), float(np.broadcast_to(leaf.bound, ratio_el.shape)[i, j]))
     ratio, leaf, step, max_abs, max_rel, ov, rv, bd = worst
     ratio = max(ratio, 0.0)
     passed = ratio <= 1.0
@@ -201,6 +158,66 @@ def compare_trees(
         f" — {tol.reason}"
     )
     return _result(label, regime, tol, passed, max_abs, max_rel, leaf, step, msg, ratio=ratio)
+
+
+@dataclass
+class _Leaf:
+    """One leaf judged (rows = steps): both sides as float64, what is measured, its bound, its magnitude."""
+
+    name: str
+    ours: np.ndarray
+    ref: np.ndarray
+    measured: np.ndarray
+    bound: np.ndarray
+    scale: np.ndarray  # the leaf's magnitude (truth) or the tree's (the other judges), per row
+
+
+def _judge_leaves(ours: Tree, ref: Tree, n: int, tol: Tolerance, *, envelope: Tree | None = None,
+                  truth: Tree | None = None, terms: Tree | None = None, spread: Tree | None = None,
+                  own: Tree | None = None, floor: Tree | None = None) -> list[_Leaf] | tuple[str, str]:
+    """Every leaf of ``ref`` judged by ``tol`` (see :func:`compare_trees`), or ``(leaf, message)`` for the
+    first leaf missing from JAX's side or of another shape or kind."""
+    # the run's precision: the coarsest float dtype of either side (a float64 leaf of a float32 run, such as
+    # a running sum of float32 losses, carries float32 rounding; float64_drift holds JAX float32 to a float64 run)
+    floats = [np.asarray(v).dtype for v in (*ref.values(), *ours.values()) if np.asarray(v).dtype.kind == "f"]
+    run_eps = max((float(np.finfo(d).eps) for d in floats), default=0.0)
+    run_tiny = max((float(np.finfo(d).tiny) for d in floats), default=0.0)
+    scale = np.zeros(n)
+    for k in ref:
+        r = np.asarray(ref[k], dtype=np.float64).reshape(n, -1)
+        scale = np.maximum(scale, np.where(np.isfinite(r), np.abs(r), 0.0).max(axis=1, initial=0.0))
+    out = []
+    for k in ref:
+        if k not in ours:
+            return k, f"leaf '{k}' is missing from the JAX side"
+        o_raw, r_raw = np.asarray(ours[k]), np.asarray(ref[k])
+        if o_raw.shape != r_raw.shape:
+            return k, f"leaf '{k}' has shape {list(o_raw.shape[1:])} in JAX, {list(r_raw.shape[1:])} in the reference"
+        if (o_raw.dtype.kind == "f") != (r_raw.dtype.kind == "f"):
+            return k, f"leaf '{k}' is {o_raw.dtype} in JAX, {r_raw.dtype} in the reference"
+        o, r = o_raw.astype(np.float64).reshape(n, -1), r_raw.astype(np.float64).reshape(n, -1)
+        # eps: the run's machine epsilon. XLA's CPU flushes subnormal inputs and results to zero where torch
+        # keeps them, so an element may differ by the few terms below the smallest normal number: FLUSH of those
+        eps, tiny = (run_eps, FLUSH * run_tiny) if r_raw.dtype.kind == "f" else (0.0, 0.0)
+        with np.errstate(invalid="ignore"):
+            diff = np.abs(o - r)  # inf where one side is infinite, NaN for inf - inf
+        same = (o == r) | (np.isnan(o) & np.isnan(r))  # equal values, equal infinities, NaN on both sides
+        diff = np.where(same, 0.0, np.where(np.isnan(diff), np.inf, diff))
+        if tol.judge == "truth" and truth is not None:
+            measured, bound, leaf_scale = _truth_bound(
+                o, r, np.asarray(truth[k], dtype=np.float64).reshape(n, -1), same, tol, eps, tiny,
+                None if spread is None else spread.get(k), scale, None if own is None else own.get(k),
+                None if floor is None else floor.get(k))
+        elif tol.judge == "terms" and terms is not None:
+            bound = tol.atol + tiny + tol.ulps * eps * np.asarray(terms[k], dtype=np.float64).reshape(n, -1)
+            measured, leaf_scale = diff, scale
+        else:
+            bound = tol.atol + tiny + tol.rtol * scale
+            if envelope is not None and tol.factor:
+                bound = bound + tol.factor * np.asarray(envelope[k], dtype=np.float64).reshape(n, -1).max(axis=1)
+            measured, bound, leaf_scale = diff, bound[:, None], scale
+        out.append(_Leaf(k, o, r, measured, bound, leaf_scale))
+    return out
 
 
 FLUSH = 4  # smallest normal numbers an element may differ by where one side flushes subnormals to zero
@@ -355,9 +372,15 @@ def compare(
         jax_run = training.train_placed(example, *placement(example.state(p0), data), cfg)
     ours = _Trajectory(jax_run.losses, jax_run.params)
     theirs = _Trajectory(ref.losses, ref.params)
+    # float32: the reference's float64 step from its own states at the sampled steps, once, for both
+    # regimes below (their loss and gradients for same_point, the state after for teacher_forced)
+    at = sample_steps(cfg.steps, SAME_POINT_SAMPLE)
+    truth64 = None if cfg.dtype != "float32" else reference_points(
+        example, dataclasses.replace(cfg, dtype="float64"), device,
+        {k: _as_float64(v[at]) for k, v in example.params_in(ref.states).items()}, at)
     regimes = [
-        _same_point(example, cfg, device, label, ref, data),
-        _teacher_forced(example, cfg, device, label, ref, data),
+        _same_point(example, cfg, device, label, ref, data, truth64),
+        _teacher_forced(example, cfg, device, label, ref, data, truth64),
     ]
     drift = None
     # Optimizer buffers are accumulated gradients: held to the table's "buffers" entry, each kind relative to its own size
@@ -512,9 +535,8 @@ def _compare_values(example, cfg, device, label, ref_mod, p0, data) -> Compariso
         return {k: np.asarray(v)[None] for k, v in got.items()}
 
     def cast(dtype: str) -> dict[str, np.ndarray]:
-        to = np.dtype(dtype)
-        pts = {**{f"p:{k}": np.asarray(v) for k, v in p0.items()}, **{f"d:{k}": np.asarray(v) for k, v in data.items()}}
-        return {k: (v.astype(to) if v.dtype.kind == "f" else v)[None] for k, v in pts.items()}
+        pts = {**{f"p:{k}": v for k, v in p0.items()}, **{f"d:{k}": v for k, v in data.items()}}
+        return {k: v[None] for k, v in _floats_as(pts, np.dtype(dtype)).items()}
 
     truth, scaled, own = None, None, None
     if tol.judge == "truth" and cfg.dtype == "float32":  # the reference again in float64 at the same point and data
@@ -588,23 +610,21 @@ def sample_steps(steps: int, limit: int) -> np.ndarray:
     return np.unique(np.linspace(0, steps - 1, limit).round().astype(int))
 
 
-def _same_point(example, cfg, device, label, ref: RefRun, data) -> RegimeResult:
-    """JAX's loss and gradients at torch's parameters, step by step.
+def _same_point(example, cfg, device, label, ref: RefRun, data, truth64: Tree | None = None) -> RegimeResult:
+    """JAX's loss and gradients at torch's parameters, on a sample of ``SAME_POINT_SAMPLE`` steps.
 
-    float64: every step. float32: late in a run the gradients are sums of terms that cancel to a
-    small fraction of their size, so both frameworks' rounding error is large relative to the
-    result. On a sample of ``SAME_POINT_SAMPLE`` steps the *reference* evaluates the same float32
-    parameters in float64 (a one-step recorded run); its own float32 error from that value is the
-    envelope that the tolerance's ``factor`` scales. The truth never comes from the JAX side, so a
-    wrong JAX gradient cannot widen its own bound.
+    Judged leaf by leaf against the truth (:func:`_same_point_at`): in float32 the reference's float64
+    evaluation of the same parameters (``truth64``, :func:`reference_points` at those steps, computed
+    here when not given), in float64 the reference itself with float32's error scaled. The truth never
+    comes from the JAX side, so a wrong JAX gradient cannot widen its own bound.
     """
     steps = sample_steps(cfg.steps, SAME_POINT_SAMPLE)
     states = {k: v[steps] for k, v in ref.states.items()}
     theirs = {"loss": ref.losses[steps], **{f"grad[{k}]": v[steps] for k, v in ref.grads.items()}}
-    return _same_point_at(example, cfg, device, label, states, theirs, steps, data)
+    return _same_point_at(example, cfg, device, label, states, theirs, steps, data, truth64)
 
 
-def _same_point_at(example, cfg, device, label, states, theirs, steps, data) -> RegimeResult:
+def _same_point_at(example, cfg, device, label, states, theirs, steps, data, truth64: Tree | None = None) -> RegimeResult:
     """JAX's loss and gradients at ``states`` (a leading axis of sampled steps ``steps``) against
     the reference's ``theirs`` there; in float32 held to the reference's own float64 error (above)."""
     dev = training.jax_device(device)
@@ -615,9 +635,10 @@ def _same_point_at(example, cfg, device, label, states, theirs, steps, data) -> 
     ours = {"loss": np.asarray(loss), **{f"grad[{k}]": np.asarray(v) for k, v in grads.items()}}
     truth = own = None
     if cfg.dtype == "float32":
-        truth = reference_points(example, dataclasses.replace(cfg, dtype="float64"), device,
-                                 {k: _as_float64(v) for k, v in example.params_in(states).items()}, steps)
-        truth = {k: v for k, v in truth.items() if k in theirs}
+        if truth64 is None:
+            truth64 = reference_points(example, dataclasses.replace(cfg, dtype="float64"), device,
+                                       {k: _as_float64(v) for k, v in example.params_in(states).items()}, steps)
+        truth = {k: v for k, v in truth64.items() if k in theirs}
         d64 = _on_device(example, _floats_as(data, np.float64), dev)
         loss64, grads64 = _batched(lambda dd, p, t: example.loss_and_grad(example.params_in(p), example.at_step(dd, t)),
                                    d64, jax.device_put({k: _as_float64(v) for k, v in states.items()}, dev), ts)
@@ -634,7 +655,9 @@ def _same_point_at(example, cfg, device, label, states, theirs, steps, data) -> 
     if result.passed:
         return result
     # a kink decided by rounding, or a lucky draw of the reference's error: its spread under perturbations
-    rows = _over_rows(label, ours, theirs, truth, steps, tol, envelope, own)
+    rows = _over_rows(ours, theirs, truth, steps, tol, envelope, own)
+    if not len(rows):
+        return result
     spread_rows = rounding_spread(
         truth={k: v[rows] for k, v in truth.items()},
         evaluate=lambda pts: {k: v for k, v in reference_points(example, cfg, device, pts, steps[rows]).items() if k in truth},
@@ -651,19 +674,18 @@ def _floats_as(tree: Mapping[str, Any], dtype) -> dict[str, np.ndarray]:
     return {k: (np.asarray(v).astype(dtype) if np.asarray(v).dtype.kind == "f" else np.asarray(v)) for k, v in tree.items()}
 
 
+def _row_distance(a: Any, b: Any, n: int) -> np.ndarray:
+    """The largest finite ``|a - b|`` in each of ``n`` rows."""
+    with np.errstate(invalid="ignore"):
+        d = np.abs(np.asarray(a, np.float64).reshape(n, -1) - np.asarray(b, np.float64).reshape(n, -1))
+    return np.where(np.isfinite(d), d, 0.0).max(axis=1, initial=0.0)
+
+
 def own_rounding(ours: Tree, ours64: Tree) -> dict[str, np.ndarray]:
     """JAX's own float32 rounding per leaf and row: the largest ``|jax32 - jax64|`` (the same function, the
     same point, evaluated in float64 by JAX itself)."""
-    out = {}
-    for k, v in ours.items():
-        n = len(np.asarray(v))
-        if k not in ours64 or np.asarray(v).dtype.kind != "f":
-            out[k] = np.zeros(n)
-            continue
-        with np.errstate(invalid="ignore"):
-            d = np.abs(np.asarray(v, np.float64) - np.asarray(ours64[k], np.float64)).reshape(n, -1)
-        out[k] = np.where(np.isfinite(d), d, 0.0).max(axis=1, initial=0.0)
-    return out
+    return {k: (_row_distance(v, ours64[k], len(np.asarray(v))) if k in ours64 and np.asarray(v).dtype.kind == "f"
+                else np.zeros(len(np.asarray(v)))) for k, v in ours.items()}
 
 
 def scaled_float32_error(theirs: Tree, evaluate, points: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -671,21 +693,13 @@ def scaled_float32_error(theirs: Tree, evaluate, points: Mapping[str, np.ndarray
     float32 in float32 and in float64 (``evaluate(dtype, points)``), and its float32 error per leaf and row,
     times eps64/eps32, is what float64 rounding does at that point. Rounding errors are linear in the unit
     roundoff, and the point's conditioning (how far its terms cancel) is the same in both precisions."""
-    p32 = {k: (np.asarray(v).astype(np.float32) if np.asarray(v).dtype.kind == "f" else np.asarray(v)) for k, v in points.items()}
+    p32 = _floats_as(points, np.float32)  # parameters, and data where given: each rounded to float32
     r32 = evaluate("float32", p32)
-    t32 = evaluate("float64", {k: _as_float64(v) for k, v in p32.items()})
-    # (``points`` may hold data as well as parameters: each is rounded to float32 and evaluated as given)
+    t32 = evaluate("float64", _floats_as(p32, np.float64))
     scale = float(np.finfo(np.float64).eps / np.finfo(np.float32).eps)
-    out = {}
-    for k in theirs:
-        n = len(np.asarray(theirs[k]))
-        if k not in r32 or np.asarray(r32[k]).dtype.kind != "f":
-            out[k] = np.zeros(n)
-            continue
-        with np.errstate(invalid="ignore"):
-            d = np.abs(np.asarray(r32[k], np.float64) - np.asarray(t32[k], np.float64)).reshape(n, -1)
-        out[k] = scale * np.where(np.isfinite(d), d, 0.0).max(axis=1, initial=0.0)
-    return out
+    return {k: (scale * _row_distance(r32[k], t32[k], len(np.asarray(theirs[k])))
+                if k in r32 and np.asarray(r32[k]).dtype.kind == "f" else np.zeros(len(np.asarray(theirs[k]))))
+            for k in theirs}
 
 
 SPREAD_DRAWS = 8  # rounding-sized perturbations of the parameters at which the reference is asked again
@@ -718,28 +732,19 @@ def rounding_spread(truth: Tree, evaluate, points: Mapping[str, np.ndarray]) -> 
             moved[k] = (v * (1 - SPREAD_EPS * eps * np.abs(rng.standard_normal(v.shape)))).astype(v.dtype) if eps else v
         got = evaluate(moved)
         for k in truth:
-            t = np.asarray(truth[k], np.float64).reshape(len(out[k]), -1)
-            g = np.asarray(got[k], np.float64).reshape(len(out[k]), -1)
-            with np.errstate(invalid="ignore"):
-                d = np.where(np.isfinite(g - t), np.abs(g - t), 0.0)
-            out[k] = np.maximum(out[k], d.max(axis=1, initial=0.0))
+            out[k] = np.maximum(out[k], _row_distance(got[k], truth[k], len(out[k])))
     return out
 
 
-def _over_rows(label, ours, theirs, truth, steps, tol, envelope: Tree | None = None, own: Tree | None = None) -> np.ndarray:
-    """The rows (sampled steps) where some leaf exceeds its truth bound, at most ``SPREAD_ROWS`` of them."""
-    n = len(steps)
-    over = np.zeros(n, dtype=bool)
-    run_eps = max(float(np.finfo(np.asarray(v).dtype).eps) for v in theirs.values() if np.asarray(v).dtype.kind == "f")
-    scale = np.max([np.abs(np.asarray(v, np.float64).reshape(n, -1)).max(axis=1, initial=0.0) for v in theirs.values()], axis=0)
-    for k in theirs:
-        o = np.asarray(ours[k], np.float64).reshape(n, -1)
-        r = np.asarray(theirs[k], np.float64).reshape(n, -1)
-        tiny = FLUSH * float(np.finfo(np.asarray(theirs[k]).dtype).tiny)
-        measured, bound, _ = _truth_bound(o, r, np.asarray(truth[k], np.float64).reshape(n, -1), o == r, tol, run_eps, tiny,
-                                          None if envelope is None else envelope.get(k), scale,
-                                          None if own is None else own.get(k))
-        over |= (measured > bound).any(axis=1)
+def _over_rows(ours, theirs, truth, steps, tol, envelope: Tree | None = None, own: Tree | None = None) -> np.ndarray:
+    """The rows (sampled steps) where some leaf exceeds its truth bound, at most ``SPREAD_ROWS`` of them
+    (none where a leaf is missing or misshapen: that failure is not a matter of rounding)."""
+    judged = _judge_leaves(ours, theirs, len(steps), tol, truth=truth, spread=envelope, own=own)
+    if isinstance(judged, tuple):
+        return np.zeros(0, dtype=int)
+    over = np.zeros(len(steps), dtype=bool)
+    for leaf in judged:
+        over |= (leaf.measured > leaf.bound).any(axis=1)
     return np.flatnonzero(over)[:SPREAD_ROWS]
 
 
@@ -818,7 +823,7 @@ def _as_float64(v: np.ndarray) -> np.ndarray:
     return v.astype(np.float64) if np.issubdtype(v.dtype, np.floating) else v
 
 
-def _teacher_forced(example, cfg, device, label, ref: RefRun, data) -> RegimeResult:
+def _teacher_forced(example, cfg, device, label, ref: RefRun, data, truth64: Tree | None = None) -> RegimeResult:
     """One JAX step from torch's state at step t, against torch's state at step t+1, every step.
 
     An example with an optimizer gives ``apply`` (the update alone): it then gets torch's own
@@ -842,8 +847,8 @@ def _teacher_forced(example, cfg, device, label, ref: RefRun, data) -> RegimeRes
         if tol.judge == "truth" and cfg.dtype == "float32" and set(example.params_in(states)) == set(states):
             # the state is the parameters: the reference's float64 step from the same state is the truth
             at = sample_steps(cfg.steps, SAME_POINT_SAMPLE)
-            truth = reference_points(example, dataclasses.replace(cfg, dtype="float64"), device,
-                                     {k: _as_float64(v[at]) for k, v in states.items()}, at)
+            truth = truth64 if truth64 is not None else reference_points(
+                example, dataclasses.replace(cfg, dtype="float64"), device, {k: _as_float64(v[at]) for k, v in states.items()}, at)
             return compare_trees(label, "teacher_forced", {k: v[at] for k, v in new.items()}, {k: v[at] for k, v in nxt.items()},
                                  at + 1, tol, truth={k: truth[f"next[{k}]"] for k in nxt})
         if tol.judge == "truth":  # a state beyond the parameters (buffers a forward pass moves): the reference's rule

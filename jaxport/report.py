@@ -19,16 +19,6 @@ def _tol(r) -> str:
     return tolerance_text(r.tolerance.as_dict())
 
 
-def _note(r: RegimeResult) -> str:
-    """The harness's note on a regime ("parted at step 1250, shadowed"), "" when none."""
-    return r.note
-
-
-def ratio(r: RegimeResult) -> float:
-    """A regime's worst |Δ| / bound over leaves and steps (<= 1 passes)."""
-    return float(r.ratio)
-
-
 def table(c: Comparison) -> str:
     """A text table: one row per regime with max |Δ|, max relative Δ, tolerance, its ratio to the bound
     (at most 1 passes), worst leaf and step; then each failure's message."""
@@ -38,8 +28,8 @@ def table(c: Comparison) -> str:
     lw = max([len("worst leaf")] + [len(r.worst_leaf) for r in c.regimes]) + 2
     lines = [head, f"  {'regime':<15}{'max |Δ|':>10}{'max rel':>10}  {'tolerance':<{tw}}{'ratio':>7}  {'worst leaf':<{lw}}{'step':>6}  result"]
     for r in c.regimes:
-        note = _note(r)
-        lines.append(f"  {r.name:<15}{r.max_abs:>10.2e}{r.max_rel:>10.2e}  {_tol(r):<{tw}}{ratio(r):>7.3g}  {r.worst_leaf:<{lw}}"
+        note = r.note
+        lines.append(f"  {r.name:<15}{r.max_abs:>10.2e}{r.max_rel:>10.2e}  {_tol(r):<{tw}}{r.ratio:>7.3g}  {r.worst_leaf:<{lw}}"
                      f"{r.worst_step:>6}  {'PASS' if r.passed else 'FAIL'}" + (f"  ({note})" if note else ""))
     for r in c.regimes:
         if not r.passed:
@@ -118,7 +108,7 @@ class _Row:
     def add(self, seed: int, r: RegimeResult) -> None:
         self.runs += 1
         self.passed += r.passed
-        v = ratio(r)
+        v = float(r.ratio)
         key = (not r.passed, -math.inf if math.isnan(v) else v)
         if self.worst is None or key > self.worst[:2]:
             self.worst = (*key, seed, r.worst_step, v)
