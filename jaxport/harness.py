@@ -357,10 +357,11 @@ def compare(
     if example.kind == "values":
         return _compare_values(example, cfg, device, label, ref_mod, p0, data)
 
-    check_record_size(example, cfg, p0)
+    recorded = record_steps(example, cfg, p0)
+    at = recorded[sample_steps(len(recorded), SAME_POINT_SAMPLE)]  # the same-point sample
     # the update probe serves float32, where a parameter's rounding hides the update's low bits; a float64
     # step resolves the update to ~eps of the parameter already (teacher_forced's terms bound)
-    with reference.probing(sample_steps(cfg.steps, SAME_POINT_SAMPLE) if cfg.dtype == "float32" else ()):
+    with reference.probing(at if cfg.dtype == "float32" else ()), reference.recording(recorded):
         ref = ref_mod.train(p0, data, cfg, device=device, record=True)
     broken = check_structure(label, example, p0, ref, data, cfg)
     if broken is not None:
@@ -374,13 +375,12 @@ def compare(
     theirs = _Trajectory(ref.losses, ref.params)
     # float32: the reference's float64 step from its own states at the sampled steps, once, for both
     # regimes below (their loss and gradients for same_point, the state after for teacher_forced)
-    at = sample_steps(cfg.steps, SAME_POINT_SAMPLE)
     truth64 = None if cfg.dtype != "float32" else reference_points(
         example, dataclasses.replace(cfg, dtype="float64"), device,
-        {k: _as_float64(v[at]) for k, v in example.params_in(ref.states).items()}, at)
+        {k: _as_float64(v) for k, v in example.params_in(ref.states_at(at)).items()}, at)
     regimes = [
-        _same_point(example, cfg, device, label, ref, data, truth64),
-        _teacher_forced(example, cfg, device, label, ref, data, truth64),
+        _same_point(example, cfg, device, label, ref, data, at, truth64),
+        _teacher_forced(example, cfg, device, label, ref, data, recorded, at, truth64),
     ]
     drift = None
     # Optimizer buffers are accumulated gradients: held to the table's "buffers" entry, each kind relative to its own size
@@ -493,23 +493,34 @@ def parted_at(ours: np.ndarray, ref: np.ndarray, tol: Tolerance) -> int:
     return int(np.argmax(off)) if off.any() else len(b)
 
 
-RECORD_LIMIT_BYTES = 12 * 2**30  # of this machine's 24 GB: the recorded trajectory and the copies made of it
+RECORD_LIMIT_BYTES = 10 * 2**30  # of this machine's 24 GB: the recorded trajectory and the copies made of it
 
 
-def check_record_size(example: Example, cfg: Any, p0: Mapping[str, np.ndarray]) -> None:
-    """Refuse, before anything runs, a comparison whose recorded trajectory would not fit in memory.
+def record_steps(example: Example, cfg: Any, p0: Mapping[str, np.ndarray]) -> np.ndarray:
+    """The steps whose state, gradients and next state the reference keeps for the regimes: every step
+    when the whole trajectory fits in memory, else an evenly spaced sample of as many as fit.
 
-    The reference keeps its whole state and every gradient at each step; the regimes hold up to about six
-    float64-sized copies of that at once (the recording, its stacked arrays, their device copies, the
-    teacher-forced states: E17's 120 steps, estimated 5.3 GB so, peaked at 5.4 GB measured).
+    The regimes hold up to about six float64-sized copies of what is recorded at once (the recording,
+    its stacked arrays, their device copies, the teacher-forced states: E17's 120 steps, estimated
+    5.3 GB so, peaked at 5.4 GB measured). A sampled step costs two states (before and after it) and a
+    gradient; same_point and teacher_forced then check the sample, and the free run is whole as always
+    (E17 ``--steps 300``: 151 of 300 steps under a 12 GiB budget peaked at 13.6 GB with float32's
+    float64 rerun and the shadow states beside it, hence 10 GiB).
     """
-    values = sum(int(np.size(v)) for v in example.state(p0).values()) + sum(int(np.size(v)) for v in p0.values())
-    per_step = 6 * 8 * values
-    need = per_step * (cfg.steps + 1)
-    if need > RECORD_LIMIT_BYTES:
-        most = RECORD_LIMIT_BYTES // per_step - 1
-        raise UsageError(f"{example.label}: comparing {cfg.steps} steps records every step's state and gradients, "
-                         f"~{need / 2**30:.0f} GiB: expected --steps {most} or fewer")
+    state = sum(int(np.size(v)) for v in example.state(p0).values())
+    grads = sum(int(np.size(v)) for v in p0.values())
+    if 6 * 8 * (cfg.steps + 1) * (state + grads) <= RECORD_LIMIT_BYTES:
+        return np.arange(cfg.steps)
+    per_step = 6 * 8 * (2 * state + grads)
+    most = RECORD_LIMIT_BYTES // per_step
+    if most < MIN_RECORDED:
+        raise UsageError(f"{example.label}: one recorded step of this model holds ~{per_step / 2**20:.0f} MiB; "
+                         f"the regimes need {MIN_RECORDED} of them (~{MIN_RECORDED * per_step / 2**30:.0f} GiB): "
+                         f"expected a model of at most ~{RECORD_LIMIT_BYTES // (MIN_RECORDED * 6 * 8 * 3):,} values")
+    return sample_steps(cfg.steps, int(most))
+
+
+MIN_RECORDED = 16  # the fewest steps a comparison checks step by step
 
 
 def _compare_values(example, cfg, device, label, ref_mod, p0, data) -> Comparison:
@@ -610,17 +621,17 @@ def sample_steps(steps: int, limit: int) -> np.ndarray:
     return np.unique(np.linspace(0, steps - 1, limit).round().astype(int))
 
 
-def _same_point(example, cfg, device, label, ref: RefRun, data, truth64: Tree | None = None) -> RegimeResult:
-    """JAX's loss and gradients at torch's parameters, on a sample of ``SAME_POINT_SAMPLE`` steps.
+def _same_point(example, cfg, device, label, ref: RefRun, data, steps: np.ndarray,
+                truth64: Tree | None = None) -> RegimeResult:
+    """JAX's loss and gradients at torch's parameters, at ``steps`` (a sample of ``SAME_POINT_SAMPLE``).
 
     Judged leaf by leaf against the truth (:func:`_same_point_at`): in float32 the reference's float64
     evaluation of the same parameters (``truth64``, :func:`reference_points` at those steps, computed
     here when not given), in float64 the reference itself with float32's error scaled. The truth never
     comes from the JAX side, so a wrong JAX gradient cannot widen its own bound.
     """
-    steps = sample_steps(cfg.steps, SAME_POINT_SAMPLE)
-    states = {k: v[steps] for k, v in ref.states.items()}
-    theirs = {"loss": ref.losses[steps], **{f"grad[{k}]": v[steps] for k, v in ref.grads.items()}}
+    states = ref.states_at(steps)
+    theirs = {"loss": ref.losses[steps], **{f"grad[{k}]": v for k, v in ref.grads_at(steps).items()}}
     return _same_point_at(example, cfg, device, label, states, theirs, steps, data, truth64)
 
 
@@ -823,8 +834,11 @@ def _as_float64(v: np.ndarray) -> np.ndarray:
     return v.astype(np.float64) if np.issubdtype(v.dtype, np.floating) else v
 
 
-def _teacher_forced(example, cfg, device, label, ref: RefRun, data, truth64: Tree | None = None) -> RegimeResult:
-    """One JAX step from torch's state at step t, against torch's state at step t+1, every step.
+def _teacher_forced(example, cfg, device, label, ref: RefRun, data, recorded: np.ndarray, at: np.ndarray,
+                    truth64: Tree | None = None) -> RegimeResult:
+    """One JAX step from torch's state at step t, against torch's state at step t+1, at every recorded
+    step (every step, unless the run is too long to record whole: :func:`record_steps`); ``at`` is the
+    same-point sample, where ``truth64`` was evaluated.
 
     An example with an optimizer gives ``apply`` (the update alone): it then gets torch's own
     gradient of step t too, so the regime checks the optimizer's arithmetic by itself, each element
@@ -835,42 +849,42 @@ def _teacher_forced(example, cfg, device, label, ref: RefRun, data, truth64: Tre
     by a gradient, are held to the same-point tolerance.
     """
     dev = training.jax_device(device)
-    states = {k: v[:-1] for k, v in ref.states.items()}
-    nxt = {k: v[1:] for k, v in ref.states.items()}
+    states, nxt, grads = ref.states_at(recorded), ref.states_at(recorded + 1), ref.grads_at(recorded)
     d = _on_device(example, data, dev)
-    ts = jnp.arange(cfg.steps, dtype=jnp.int32)
-    steps = np.arange(1, cfg.steps + 1)
+    ts = jnp.asarray(recorded, dtype=jnp.int32)
+    steps = recorded + 1
+    rows = np.searchsorted(recorded, at)  # the same-point sample's rows among the recorded steps
     if example.apply is None:
         new, _ = _batched(lambda dd, p, t: example.step(p, dd, t, cfg), d, jax.device_put(states, dev), ts)
         new = {k: np.asarray(v) for k, v in new.items()}
         tol = tolerance(example.id, cfg.dtype, "step", device)
         if tol.judge == "truth" and cfg.dtype == "float32" and set(example.params_in(states)) == set(states):
             # the state is the parameters: the reference's float64 step from the same state is the truth
-            at = sample_steps(cfg.steps, SAME_POINT_SAMPLE)
             truth = truth64 if truth64 is not None else reference_points(
-                example, dataclasses.replace(cfg, dtype="float64"), device, {k: _as_float64(v[at]) for k, v in states.items()}, at)
-            return compare_trees(label, "teacher_forced", {k: v[at] for k, v in new.items()}, {k: v[at] for k, v in nxt.items()},
+                example, dataclasses.replace(cfg, dtype="float64"), device, {k: _as_float64(v[rows]) for k, v in states.items()}, at)
+            return compare_trees(label, "teacher_forced", {k: v[rows] for k, v in new.items()}, {k: v[rows] for k, v in nxt.items()},
                                  at + 1, tol, truth={k: truth[f"next[{k}]"] for k in nxt})
         if tol.judge == "truth":  # a state beyond the parameters (buffers a forward pass moves): the reference's rule
             tol = tolerance(example.id, cfg.dtype, "step_state", device)
         return compare_state(label, "teacher_forced", example, new, nxt, steps, tol,
                              buffer_tol=tolerance(example.id, cfg.dtype, "buffers", device))
     apply = lambda dd, p, g, t: example.apply(p, g, dd, t, cfg)  # noqa: E731
-    new = _batched(apply, d, jax.device_put(states, dev), jax.device_put(ref.grads, dev), ts)
+    new = _batched(apply, d, jax.device_put(states, dev), jax.device_put(grads, dev), ts)
     terms = {k: np.maximum(np.abs(states[k]), np.abs(nxt[k])) for k in nxt}
     parts = [compare_trees(label, "teacher_forced", {k: np.asarray(v) for k, v in new.items()}, nxt, steps,
                            tolerance(example.id, cfg.dtype, "teacher_forced", device), terms=terms)]
     if ref.updates is not None and cfg.dtype == "float32":
         at = np.asarray(ref.update_steps)
         names = list(example.params_in(states))
-        probe = {k: (np.zeros_like(v[at]) if k in names else v[at]) for k, v in states.items()}
-        out = _batched(apply, d, jax.device_put(probe, dev), jax.device_put({k: v[at] for k, v in ref.grads.items()}, dev),
+        before = ref.states_at(at)
+        probe = {k: (np.zeros_like(v) if k in names else v) for k, v in before.items()}
+        out = _batched(apply, d, jax.device_put(probe, dev), jax.device_put(ref.grads_at(at), dev),
                        jnp.asarray(at, jnp.int32))
         mine = example.params_in(out)
         # an update error below eps² of its parameter could not show in the parameter within 1/eps steps:
         # that is not what the probe is for (XLA flushing a subnormal second moment changes such updates)
         floor = {f"update.{k}": float(np.finfo(np.float32).eps) ** 2
-                 * np.abs(states[k][at].astype(np.float64)).reshape(len(at), -1).max(axis=1, initial=0.0) for k in names}
+                 * np.abs(before[k].astype(np.float64)).reshape(len(at), -1).max(axis=1, initial=0.0) for k in names}
         parts.append(compare_trees(
             label, "teacher_forced", {f"update.{k}": np.asarray(mine[k]) for k in names},
             {f"update.{k}": ref.updates[f"update.{k}"] for k in names}, at,

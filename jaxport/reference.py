@@ -45,6 +45,19 @@ def torch_dtype(dtype: str):
 
 
 _PROBE_STEPS: contextvars.ContextVar[frozenset[int] | None] = contextvars.ContextVar("probe_steps", default=None)
+_RECORD_STEPS: contextvars.ContextVar[frozenset[int] | None] = contextvars.ContextVar("record_steps", default=None)
+
+
+@contextlib.contextmanager
+def recording(steps: Collection[int]) -> Iterator[None]:
+    """Within it, a recording reference keeps the state and gradients of these steps ``t`` only, and
+    the state after each (step ``t + 1``), instead of every step: what a run too long to hold whole
+    in memory keeps for the same-point and teacher-forced regimes (the harness's ``record_steps``)."""
+    token = _RECORD_STEPS.set(frozenset(int(s) for s in steps))
+    try:
+        yield
+    finally:
+        _RECORD_STEPS.reset(token)
 
 
 @contextlib.contextmanager
@@ -69,6 +82,10 @@ class Recorder:
         self._checked = 0
         self._states: list[dict[str, np.ndarray]] = []
         self._grads: list[dict[str, np.ndarray]] = []
+        self._state_steps: list[int] = []
+        self._grad_steps: list[int] = []
+        self._steps = 0
+        self._keep = _RECORD_STEPS.get()
         self._updates: list[dict[str, np.ndarray]] = []
         self._update_steps: list[int] = []
         self._probe_steps = _PROBE_STEPS.get()
@@ -82,11 +99,18 @@ class Recorder:
              params: Mapping[str, Any] | None = None) -> None:
         """The training state (parameters, and optimizer buffers if any) and the gradients of the
         current step, before its update (only when recording). With ``optimizer`` (and the model's
-        ``params`` by name) also the update it is about to make, at full precision (:func:`update_probe`)."""
-        if self.record:
+        ``params`` by name) also the update it is about to make, at full precision (:func:`update_probe`).
+        Within :func:`recording`, only its steps (and the state after each) are kept."""
+        t, self._steps = self._steps, self._steps + 1
+        if not self.record:
+            return
+        keep = self._keep is None or t in self._keep
+        if keep or t - 1 in self._keep:
             self._states.append({k: to_numpy(v).copy() for k, v in state.items()})
+            self._state_steps.append(t)
+        if keep:
             self._grads.append({k: to_numpy(v).copy() for k, v in grads.items()})
-            t = len(self._states) - 1
+            self._grad_steps.append(t)
             if optimizer is not None and (self._probe_steps is None or t in self._probe_steps):
                 self._updates.append(update_probe(optimizer, params))
                 self._update_steps.append(t)
@@ -114,14 +138,16 @@ class Recorder:
         final = {k: to_numpy(v).copy() for k, v in state.items()}
         seconds = time.perf_counter() - self._start
         losses = np.array([to_numpy(v) for v in self._losses]).reshape(-1)
-        states = grads = updates = update_steps = None
+        states = grads = updates = update_steps = state_steps = grad_steps = None
         if self.record:
             states = {k: np.stack([s[k] for s in self._states] + [final[k]]) for k in final}
+            state_steps = np.array(self._state_steps + [self._steps])
             grads = {k: np.stack([g[k] for g in self._grads]) for k in (self._grads[0] if self._grads else {})}
+            grad_steps = np.array(self._grad_steps, dtype=int)
             if self._updates:
                 updates = {k: np.stack([u[k] for u in self._updates]) for k in self._updates[0]}
                 update_steps = np.array(self._update_steps)
-        return RefRun(self.framework, final, losses, seconds, states, grads, updates, update_steps)
+        return RefRun(self.framework, final, losses, seconds, states, grads, updates, update_steps, state_steps, grad_steps)
 
 
 def update_probe(optimizer: Any, params: Mapping[str, Any]) -> dict[str, np.ndarray]:

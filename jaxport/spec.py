@@ -14,7 +14,11 @@ import numpy as np
 
 
 class Config(Protocol):
-    """The fields every example config has (each module's frozen dataclass adds its own)."""
+    """The fields every training example's config has (each module's frozen dataclass adds its own).
+
+    A values example's config has ``dtype`` and only what its values read (``lr`` for one optimizer
+    step): the CLI refuses a flag for a field the config does not have (``--steps`` for E10).
+    """
 
     steps: int
     lr: float
@@ -137,9 +141,33 @@ class RefRun:
     params: dict[str, np.ndarray]  # final training state (parameters, and optimizer buffers if any)
     losses: np.ndarray  # (steps,) the loss at each step, before that step's update
     seconds: float
-    states: dict[str, np.ndarray] | None = None  # leaf -> (steps + 1, ...) state before each step, then final
-    grads: dict[str, np.ndarray] | None = None  # param -> (steps, ...) gradient at each step
+    # leaf -> (rows, ...) the state before each recorded step, then the final state (rows: state_steps)
+    states: dict[str, np.ndarray] | None = None
+    grads: dict[str, np.ndarray] | None = None  # param -> (rows, ...) the gradient at each of grad_steps
     # where the reference gives its optimizer to the recorder: the update of each step at p = 0,
     # "update.NAME" in the run's dtype and "update64.NAME" its float64 truth (reference.update_probe)
     updates: dict[str, np.ndarray] | None = None
     update_steps: np.ndarray | None = None  # the steps those updates were probed at (reference.probing)
+    # the steps of the rows of ``states`` and ``grads``: every step (0..steps and 0..steps-1) unless the
+    # run recorded a sample (reference.recording: each sampled step t and the state after it, t + 1)
+    state_steps: np.ndarray | None = None
+    grad_steps: np.ndarray | None = None
+
+    def states_at(self, steps: np.ndarray) -> dict[str, np.ndarray]:
+        """The recorded state before each of ``steps`` (``steps`` itself: the final state)."""
+        rows = _rows(self.state_steps, steps, "state")
+        return {k: v[rows] for k, v in self.states.items()}
+
+    def grads_at(self, steps: np.ndarray) -> dict[str, np.ndarray]:
+        """The recorded gradient of each of ``steps``."""
+        rows = _rows(self.grad_steps, steps, "gradient")
+        return {k: v[rows] for k, v in self.grads.items()}
+
+
+def _rows(recorded: np.ndarray, steps: np.ndarray, what: str) -> np.ndarray:
+    steps = np.asarray(steps, dtype=int)
+    rows = np.searchsorted(recorded, steps)
+    if steps.size and (rows.max() >= len(recorded) or not np.array_equal(recorded[rows], steps)):
+        missing = np.setdiff1d(steps, recorded)
+        raise KeyError(f"the reference recorded no {what} at step(s) {missing[:5].tolist()}")
+    return rows

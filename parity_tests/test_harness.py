@@ -154,14 +154,45 @@ def test_every_table_entry_has_a_reason_and_every_regime_an_entry():
         tolerances.tolerance("E03", "float16", "same_point", "cpu")
 
 
-def test_a_trajectory_too_large_to_record_is_refused_before_anything_runs(capsys):
-    """E17 on the real Fashion-MNIST's 5 epochs (4690 steps) would record ~100 GiB: one line naming --steps, exit 2."""
-    from jaxport.cli import main
-    from jaxport.errors import UsageError
+def test_a_trajectory_too_long_to_record_whole_records_an_even_sample():
+    """E17 on the real Fashion-MNIST's 5 epochs (4690 steps) would record ~100 GiB whole: a sample that fits."""
     from jaxport.examples import e17_fashion_mnist_classifier as e17
 
-    with pytest.raises(UsageError, match=r"comparing 4690 steps .* ~\d+ GiB: expected --steps \d+ or fewer"):
-        harness.compare(e17.EXAMPLE, e17.EXAMPLE.init(), dtype="float32", steps=4690)
-    assert main(["compare", "E17", "--steps", "4690"]) == 2
+    cfg = dataclasses.replace(e17.EXAMPLE.config, steps=4690)
+    steps = harness.record_steps(e17.EXAMPLE, cfg, e17.EXAMPLE.init())
+    assert harness.MIN_RECORDED <= len(steps) < 4690 and steps[0] == 0 and steps[-1] == 4689
+    assert np.all(np.diff(steps) > 0)
+    short = dataclasses.replace(cfg, steps=120)
+    assert np.array_equal(harness.record_steps(e17.EXAMPLE, short, e17.EXAMPLE.init()), np.arange(120))
+
+
+@pytest.mark.parametrize("eid", ["E03", "E06"])  # a whole step (E03) and an optimizer's apply with its update probe (E06)
+def test_a_sampled_recording_checks_the_sampled_steps(monkeypatch, eid):
+    """With room for ~40 of E03's/E06's 2000 steps, the regimes check those (and the state after each)."""
+    from jaxport import catalog
+
+    example = catalog.load(eid)
+    p0 = example.init()
+    values = sum(np.size(v) for v in example.state(p0).values()) + sum(np.size(v) for v in p0.values())
+    monkeypatch.setattr(harness, "RECORD_LIMIT_BYTES", 6 * 8 * 40 * 2 * values)
+    recorded = harness.record_steps(example, example.config, p0)
+    assert 30 <= len(recorded) <= 80 and len(recorded) < example.config.steps
+    c = harness.compare(example, p0, dtype="float32")
+    assert c.passed, [r.message for r in c.regimes if not r.passed]
+    for r in c.regimes:
+        if r.name in ("same_point", "teacher_forced"):
+            assert r.worst_step in set(recorded.tolist()) | set((recorded + 1).tolist()), (r.name, r.worst_step)
+
+
+def test_a_model_too_large_to_record_even_a_sample_is_refused_before_anything_runs(monkeypatch, capsys):
+    from jaxport import catalog
+    from jaxport.cli import main
+    from jaxport.errors import UsageError
+
+    monkeypatch.setattr(harness, "RECORD_LIMIT_BYTES", 1000)
+    e03 = catalog.load("E03")
+    with pytest.raises(UsageError, match=r"one recorded step of this model holds .* expected a model of at most"):
+        harness.compare(e03, e03.init(), dtype="float32")
+    assert main(["compare", "E03"]) == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "--steps" in err
+    assert err.count("\n") == 1
