@@ -37,26 +37,44 @@ def limit_cpu_threads(threads: int) -> None:
 
     torch.set_num_threads(threads)
     if not hasattr(os, "sched_setaffinity"):
+        start_backend()
         return
     allowed = sorted(os.sched_getaffinity(0))
     if threads >= len(allowed):
+        start_backend()
         return
     os.sched_setaffinity(0, allowed[:threads])
     try:
-        jax.numpy.zeros((), jax.numpy.float32).block_until_ready()  # starts the backend and its pool
+        start_backend()  # and its pool, sized now
     finally:
         os.sched_setaffinity(0, allowed)
+
+
+def start_backend() -> None:
+    """Start JAX's default backend; a platform it cannot start (``JAX_PLATFORMS=cuda`` on a machine
+    without one, or a misspelt name) is one UsageError naming the variable, not XLA's traceback."""
+    try:
+        jax.numpy.zeros((), jax.numpy.float32).block_until_ready()
+    except Exception as e:  # RuntimeError for an unknown name; jax 0.10 asserts for cuda without its plugin
+        from jaxport.errors import UsageError
+
+        first = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
+        given = os.environ.get("JAX_PLATFORMS") or os.environ.get("JAX_PLATFORM_NAME")
+        where = f"JAX_PLATFORMS={given!r}: " if given else ""
+        raise UsageError(f"{where}JAX cannot start its backend ({first}); expected a platform this machine has "
+                         "(cpu, or cuda with a GPU), or the variable unset") from None
 
 
 def cpu_threads_from_env(default: int = 1) -> int:
     """``JAXPORT_CPU_THREADS`` (default 1): the threads JAX and torch each get, for the CLI and tests."""
     raw = os.environ.get("JAXPORT_CPU_THREADS", str(default))
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     try:
         value = int(raw)
     except ValueError:
         value = 0
-    if value < 1:
+    if not 1 <= value <= cores:
         from jaxport.errors import UsageError
 
-        raise UsageError(f"JAXPORT_CPU_THREADS={raw!r}: expected a positive integer")
+        raise UsageError(f"JAXPORT_CPU_THREADS={raw!r}: expected an integer from 1 to {cores} (the cores this process may use)")
     return value

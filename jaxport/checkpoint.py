@@ -34,20 +34,27 @@ def _suffix(path: Path, what: str) -> str:
     return suffix
 
 
-def load(path: str | Path, *, what: str = "--init") -> dict[str, np.ndarray | object]:
+def load(path: str | Path, *, what: str = "--init", shapes: Mapping[str, tuple[int, ...]] | None = None
+         ) -> dict[str, np.ndarray | object]:
     """Read named values from a checkpoint, by extension. Nothing in the file is executed.
 
     Returns ``{name: value}`` (NumPy arrays, or numbers/nested lists for ``.json``); names and shapes
-    are the caller's to check (:func:`jaxport.params.validate`).
+    are the caller's to check (:func:`jaxport.params.validate`). With ``shapes`` (the names and shapes
+    expected), memory stays bounded by their size: ``.npz`` and ``.safetensors`` headers are checked
+    against them before any array is read, and a ``.json`` or ``.pth`` far larger than they could take
+    is refused unread.
 
     Raises:
         UsageError: the file is missing, truncated, of another format than its extension says,
-            not a flat name → tensor mapping, or (``.pth``) would need to run code to load.
+            not a flat name → tensor mapping, (``.pth``) would need to run code to load, or (with
+            ``shapes``) declares arrays other than those expected.
     """
     path = Path(path)
     suffix = _suffix(path, what)
     if not path.exists():
         raise UsageError(f"{what} {path}: no such file")
+    if shapes is not None:
+        _check_declared(path, suffix, shapes, what)
     try:
         if suffix == ".json":
             raw = json.loads(path.read_text())
@@ -67,6 +74,53 @@ def load(path: str | Path, *, what: str = "--init") -> dict[str, np.ndarray | ob
     if not isinstance(raw, Mapping) or not all(isinstance(k, str) for k in raw):
         raise UsageError(f"{what} {path}: expected a mapping of parameter name → values, got {type(raw).__name__}")
     return dict(raw)
+
+
+def _check_declared(path: Path, suffix: str, shapes: Mapping[str, tuple[int, ...]], what: str) -> None:
+    """Before reading: the arrays an ``.npz``/``.safetensors`` header declares must be the expected
+    names and shapes; a ``.json``/``.pth`` may be at most :func:`size_bound` bytes."""
+    import zipfile
+
+    declared: dict[str, tuple[int, ...]] = {}
+    try:
+        if suffix == ".npz":
+            with zipfile.ZipFile(path) as z:
+                for info in z.infolist():
+                    name = info.filename[:-4] if info.filename.endswith(".npy") else info.filename
+                    with z.open(info) as f:
+                        version = np.lib.format.read_magic(f)
+                        shape, _, _ = (np.lib.format.read_array_header_1_0(f) if version == (1, 0)
+                                       else np.lib.format.read_array_header_2_0(f))
+                    declared[name] = tuple(shape)
+        elif suffix == ".safetensors":
+            from safetensors import safe_open
+
+            with safe_open(str(path), framework="numpy") as f:
+                declared = {k: tuple(f.get_slice(k).get_shape()) for k in f.keys()}
+        else:
+            bound = size_bound(shapes)
+            size = path.stat().st_size
+            if size > bound:
+                raise UsageError(f"{what} {path}: {size:,} bytes, more than the {bound:,} that "
+                                 f"{sum(int(np.prod(s)) for s in shapes.values()):,} expected values could take")
+            return
+    except UsageError:
+        raise
+    except Exception as e:  # a header the format's reader refuses: read() would refuse it too, say so here
+        raise UsageError(f"{what} {path}: cannot read it as {suffix} ({type(e).__name__}: {_first_line(e)})") from None
+    for name, shape in declared.items():
+        if name in shapes and shape != tuple(shapes[name]):
+            raise UsageError(f"{what} {path}: parameter {name!r} has shape {list(shape)}, expected {list(shapes[name])}")
+        if name not in shapes:
+            expected = ", ".join(f"{n}{list(s)}" for n, s in shapes.items())
+            raise UsageError(f"{what} {path}: unknown parameter {name!r}; expected exactly: {expected}")
+
+
+def size_bound(shapes: Mapping[str, tuple[int, ...]]) -> int:
+    """The most bytes a ``.json`` or ``.pth`` of these parameters can reasonably take: 32 per value
+    (a float64 in JSON's text is at most 24 characters with its separator; 8 in a ``.pth``) and 1 MiB
+    for names, headers and formatting."""
+    return 32 * sum(int(np.prod(s)) for s in shapes.values()) + 2**20
 
 
 def _load_pth(path: Path, what: str) -> dict[str, np.ndarray]:
@@ -114,9 +168,10 @@ def save(values: Mapping[str, object], path: str | Path, *, what: str = "--save"
     path = Path(path)
     suffix = check_writable(path, what=what)
     arrays = {k: np.asarray(v).copy(order="C") for k, v in values.items()}  # (ascontiguousarray makes 0-d 1-d)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=".jaxport-", suffix=".tmp", dir=path.parent)  # a short name: any name fits
     os.close(fd)
     try:
+        os.chmod(tmp, file_mode(path))
         if suffix == ".json":
             Path(tmp).write_text(json.dumps({k: (a.item() if a.ndim == 0 else a.tolist()) for k, a in arrays.items()}, indent=1))
         elif suffix == ".npz":
@@ -139,15 +194,53 @@ def save(values: Mapping[str, object], path: str | Path, *, what: str = "--save"
     return path
 
 
+def file_mode(path: Path) -> int:
+    """The mode the written file gets: the replaced file's, else what ``open()`` would give (0666 less the umask)."""
+    try:
+        return path.stat().st_mode & 0o7777
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
 def check_writable(path: str | Path, *, what: str = "--save") -> str:
     """Fail early (before any training) on a path :func:`save` could not write; returns its suffix."""
     path = Path(path)
+    if not str(path):
+        raise UsageError(f"{what}: expected a file path, got an empty string")
     suffix = _suffix(path, what)
-    if not path.parent.is_dir():
-        raise UsageError(f"{what} {path}: directory {path.parent} does not exist")
-    if path.is_dir():
-        raise UsageError(f"{what} {path}: is a directory")
+    writable(path, what=what)
     return suffix
 
 
-__all__ = ["FORMATS", "check_writable", "load", "save"]
+def writable(path: Path, *, what: str) -> None:
+    """Raise a UsageError unless a file can be written at ``path`` and renamed over it: creates (and
+    removes) the temporary file a write makes beside it, so a folder without write permission, a
+    read-only file system or a name too long is found before a run, not after it."""
+    try:
+        if not path.parent.is_dir():
+            raise UsageError(f"{what} {path}: directory {path.parent} does not exist")
+        if path.is_dir():
+            raise UsageError(f"{what} {path}: is a directory")
+        if path.exists() and not os.access(path, os.W_OK):  # read-only: the user's, not ours to replace
+            raise UsageError(f"{what} {path}: the file is read-only; expected a writable file or a new name")
+        if not path.exists():
+            _check_name(path)
+        fd, tmp = tempfile.mkstemp(prefix=".jaxport-", suffix=".tmp", dir=path.parent)
+        os.close(fd)
+        os.unlink(tmp)
+    except OSError as e:
+        raise UsageError(f"{what} {path}: cannot write there ({e.strerror or e})") from None
+
+
+def _check_name(path: Path) -> None:
+    """Raise the OSError creating ``path`` would (a name too long for the file system), creating nothing."""
+    limit = os.pathconf(path.parent, "PC_NAME_MAX")
+    if len(os.fsencode(path.name)) > limit:
+        import errno
+
+        raise OSError(errno.ENAMETOOLONG, f"file name too long ({len(os.fsencode(path.name))} bytes, at most {limit})")
+
+
+__all__ = ["FORMATS", "check_writable", "file_mode", "load", "save", "writable"]

@@ -8,6 +8,7 @@ import argparse
 import dataclasses
 import json
 import math
+import os
 import sys
 import types
 import typing
@@ -34,6 +35,33 @@ def _positive_int(s: str) -> int:
     if v <= 0:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {s!r}")
     return v
+
+
+MAX_STEPS = 10**8  # a run keeps every step's loss: 0.8 GB of float64 at this many
+
+
+def _steps(s: str) -> int:
+    v = _positive_int(s)
+    if v > MAX_STEPS:
+        raise argparse.ArgumentTypeError(f"expected at most {MAX_STEPS:,} steps (each step's loss is kept), got {s}")
+    return v
+
+
+MAX_REPEATS = 1000
+
+
+def _repeats(s: str) -> int:
+    v = _positive_int(s)
+    if v > MAX_REPEATS:
+        raise argparse.ArgumentTypeError(f"expected at most {MAX_REPEATS} repeats, got {s}")
+    return v
+
+
+def _path(s: str) -> str:
+    """A file or folder path flag: anything but an empty string (which would silently mean 'none')."""
+    if not s.strip():
+        raise argparse.ArgumentTypeError(f"expected a path, got {s!r}")
+    return s
 
 
 def _seed(s: str) -> int:
@@ -89,19 +117,19 @@ def _key_value(s: str) -> tuple[str, str]:
 def _add_settings(p: argparse.ArgumentParser, *, dtype_choices: Sequence[str], dtype_help: str, seeds: bool = False) -> None:
     init = p.add_mutually_exclusive_group()
     init.add_argument("--seed", type=_seed, help="draw initial values from numpy.random.default_rng(SEED) (default 0)")
-    init.add_argument("--init", metavar="PATH", help="initial values from .json (name -> number or nested list), .npz, "
+    init.add_argument("--init", type=_path, metavar="PATH", help="initial values from .json (name -> number or nested list), .npz, "
                       ".safetensors or a torch .pth state_dict (read with weights_only=True)")
     if seeds:
         init.add_argument("--seeds", type=_seeds, metavar="A:B|S,S,…", help="a seed sweep: the comparison of --seed S for "
                           "each seed (A:B is half-open), summarised per dtype and regime")
     p.add_argument("--set", dest="sets", action="append", type=_key_value, metavar="KEY=VALUE", default=[],
                    help="override a field of the example's config (repeatable), e.g. momentum=0.0 or betas=0.9,0.99")
-    p.add_argument("--steps", type=_positive_int, help="override the seed's number of steps")
+    p.add_argument("--steps", type=_steps, help="override the seed's number of steps")
     p.add_argument("--lr", type=_lr, help="override the seed's learning rate")
     p.add_argument("--dtype", choices=dtype_choices, help=dtype_help)
     p.add_argument("--device", choices=("cpu", "gpu"), default="cpu", help="where both frameworks run (default cpu)")
-    p.add_argument("--orders", metavar="PATH", help="E08: the per-step orders as a JSON list of 4, 5 or 6 (default: drawn from --seed)")
-    p.add_argument("--data-dir", metavar="DIR", help="E17/E21: the real dataset's files (Fashion-MNIST IDX, CIFAR-10 binary); "
+    p.add_argument("--orders", type=_path, metavar="PATH", help="E08: the per-step orders as a JSON list of 4, 5 or 6 (default: drawn from --seed)")
+    p.add_argument("--data-dir", type=_path, metavar="DIR", help="E17/E21: the real dataset's files (Fashion-MNIST IDX, CIFAR-10 binary); "
                    "default: an offline dataset shipped in a package, named in the output")
     p.add_argument("--json", action="store_true", help="print one JSON document instead of text")
 
@@ -118,7 +146,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("example", help="an id (E03, e03) or a name (polynomial_autograd)")
     p.add_argument("--framework", choices=("jax", "torch", "numpy", "reference"), default="jax",
                    help="the JAX port (default), or the reference: torch (NumPy for E01); 'reference' names either")
-    p.add_argument("--save", metavar="PATH", help="write the trained parameters: .pth (a torch state_dict), "
+    p.add_argument("--save", type=_path, metavar="PATH", help="write the trained parameters: .pth (a torch state_dict), "
                    ".safetensors, .npz or .json, by extension (atomically)")
     p.add_argument("--data-parallel", action="store_true", help="JAX: shard each batch over every device of --device "
                    "(jax.sharding; E17, E21, E28)")
@@ -130,13 +158,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--all", action="store_true", help="every implemented example")
     _add_settings(p, dtype_choices=("float32", "float64", "both"), dtype_help="default: both with --all, else the seed's",
                   seeds=True)
-    p.add_argument("--plot", metavar="PNG", help="write the two loss curves and |Δloss| (log axis) to this PNG")
+    p.add_argument("--plot", type=_path, metavar="PNG", help="write the two loss curves and |Δloss| (log axis) to this PNG")
     p.set_defaults(func=cmd_compare)
 
     p = sub.add_parser("bench", help="steady-state training-loop time, JAX vs the reference")
     p.add_argument("example", nargs="*", help="ids or names; or --all")
     p.add_argument("--all", action="store_true")
-    p.add_argument("--repeats", type=_positive_int, default=5, help="timed repeats after warm-up (median)")
+    p.add_argument("--repeats", type=_repeats, default=5, help="timed repeats after warm-up (median)")
     p.add_argument("--device", choices=("cpu", "gpu"), default="cpu")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_bench)
@@ -147,7 +175,7 @@ def build_parser() -> argparse.ArgumentParser:
                    "figures and plots in docs/parity/ first")
     p.add_argument("--check", action="store_true", help="write nothing; exit 1 listing the pages that differ from what "
                    "would be generated now")
-    p.add_argument("--dir", metavar="DIR", help="the docs directory (default: the repository's docs/)")
+    p.add_argument("--dir", type=_path, metavar="DIR", help="the docs directory (default: the repository's docs/)")
     p.add_argument("--device", choices=("cpu", "gpu"), default="cpu", help="with --refresh: where the comparisons run")
     p.set_defaults(func=cmd_docs)
     return parser
@@ -170,6 +198,7 @@ def _init(example, args):
     from jaxport import params
 
     if args.init:
+        _check_path("--init", args.init)
         return params.load(args.init, example.param_shapes)
     return example.init(args.seed)
 
@@ -278,10 +307,30 @@ def _set_overrides(example, args) -> dict:
     return out
 
 
+def _check_path(flag: str, value: str | None) -> None:
+    """A path flag the file system refuses to look at (a name too long, a folder without permission)
+    is one line naming the flag; a missing file is left to its reader, which says what it expected."""
+    if value is None:
+        return
+    try:
+        os.stat(value)
+    except FileNotFoundError:
+        return
+    except OSError as e:
+        raise UsageError(f"{flag} {value}: {e.strerror or e}") from None
+
+
 def _config(example, args, **fixed) -> dict:
-    """Overrides of the example's config from the flags (only the fields its config has), ``--set`` included."""
+    """Overrides of the example's config from the flags (only the fields its config has), ``--set`` included.
+    A flag for a field the example does not have (``--steps`` for one that trains nothing) is a UsageError."""
     fields = {f.name for f in dataclasses.fields(example.config)}
+    for flag, value in (("--init", args.init), ("--orders", args.orders), ("--data-dir", args.data_dir)):
+        _check_path(flag, value)
     out = _set_overrides(example, args)
+    for flag, key, value, why in (("--steps", "steps", args.steps, "it runs no steps"),
+                                  ("--lr", "lr", args.lr, "it makes no update")):
+        if value is not None and key not in fields:
+            raise UsageError(f"{flag}: {example.label} has no {key}: {why}")
     out.update({k: v for k, v in dict(steps=args.steps, lr=args.lr, **fixed).items() if v is not None})
     if "seed" in fields:  # the example draws more than initial values from --seed (E08's orders)
         out["seed"] = 0 if args.seed is None else args.seed
@@ -296,6 +345,30 @@ def _config(example, args, **fixed) -> dict:
     return out
 
 
+def check_fits(example, cfg) -> None:
+    """Every floating config value must survive the run's dtype: one that becomes inf (``--lr 1e39`` in
+    float32) or 0 (``--lr 1e-50``) would run a different experiment than asked; a UsageError names it."""
+    import numpy as np
+
+    from jaxport.data import np_dtype
+
+    t = np_dtype(cfg.dtype)
+    for f in dataclasses.fields(cfg):
+        value = getattr(cfg, f.name)
+        for v in value if isinstance(value, tuple) else (value,):
+            if not isinstance(v, float) or isinstance(v, bool):
+                continue
+            with np.errstate(over="ignore", under="ignore"):
+                held = t(v)
+            flag = "--lr" if f.name == "lr" else f"--set {f.name}"
+            if not np.isfinite(held):
+                raise UsageError(f"{flag} {v:g}: {example.label} runs in {cfg.dtype}, which cannot hold it (largest "
+                                 f"{np.finfo(t).max:.4g}); expected a smaller value, or --dtype float64")
+            if v != 0 and held == 0:
+                raise UsageError(f"{flag} {v:g}: {example.label} runs in {cfg.dtype}, where it rounds to 0 (smallest "
+                                 f"{np.finfo(t).smallest_subnormal:.4g}); expected a larger value, or --dtype float64")
+
+
 def _say(args):
     return (lambda line: print(line, file=sys.stderr)) if args.json else print
 
@@ -308,9 +381,10 @@ def cmd_list(args) -> int:
     if args.json:
         print(json.dumps(rows, indent=1))
         return 0
+    yes, no = ("✓", "·") if can_encode(sys.stdout, "✓·") else ("+", ".")
     for r in rows:
-        print(f"{r['id']}  {'✓' if r['implemented'] else '·'}  {r['name']:<28} {r['section']}")
-    print(f"\n{sum(r['implemented'] for r in rows)} of {len(rows)} implemented (✓)")
+        print(f"{r['id']}  {yes if r['implemented'] else no}  {r['name']:<28} {r['section']}")
+    print(f"\n{sum(r['implemented'] for r in rows)} of {len(rows)} implemented ({yes})")
     return 0
 
 
@@ -322,7 +396,8 @@ def cmd_run(args) -> int:
     (example,) = _examples(argparse.Namespace(all=False, example=args.example))
     init = _init(example, args)
     cfg = dataclasses.replace(example.config, **_config(example, args, dtype=args.dtype))
-    p0 = params.cast(init, cfg.dtype)
+    check_fits(example, cfg)
+    p0 = params.cast(init, cfg.dtype, source=f"--init {args.init}" if args.init else "initial values")
     report = None if args.json else print
     if example.kind == "values":
         if args.save:
@@ -342,10 +417,11 @@ def cmd_run(args) -> int:
         for line in example.header_lines(cfg):  # the same for either framework: what the run reads
             report(line)
     if args.framework == "jax":
+        chunk = cfg.print_every  # with --json too: Ctrl-C is honoured between compiled chunks
         if args.data_parallel:
-            result = parallel.train(example, p0, cfg, device=args.device, report=report)
+            result = parallel.train(example, p0, cfg, device=args.device, report=report, chunk=chunk)
         else:
-            result = training.train(example, p0, cfg, device=args.device, report=report)
+            result = training.train(example, p0, cfg, device=args.device, report=report, chunk=chunk)
         framework, final, losses, seconds = "jax", result.params, result.losses, result.seconds
     else:
         ref_mod = _reference(example, args.framework)
@@ -429,7 +505,9 @@ def cmd_compare(args) -> int:
         report.check_plot_path(Path(args.plot))
     examples = _examples(args)
     for example in examples:  # every flag checked against every example before anything runs
-        _config(example, args)
+        overrides = _config(example, args)
+        for dtype in _dtypes(example, args):
+            check_fits(example, dataclasses.replace(example.config, **overrides, dtype=dtype))
     if args.seeds is not None:
         if args.plot:
             raise UsageError("--plot draws one comparison; give it without --seeds")
@@ -573,17 +651,32 @@ def script(example_id: str, argv: Sequence[str], views=None) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``jaxport`` command; returns the exit code."""
+    """Entry point of the ``jaxport`` command; returns the exit code.
+
+    Every failure is one line on stderr: bad input or an environment that refuses (no permission, a
+    full disk, a name too long) exits 2, a failed or diverged run 1, Ctrl-C 130; a closed pipe
+    (``jaxport run E03 | head -1``) ends quietly with 141, as a process killed by SIGPIPE does.
+    """
+    _tolerant_streams()
     parser = build_parser()
     args = None
     try:
         args = parser.parse_args(argv)
         enable_x64()  # before any array exists: float32 and float64 runs share one process
         limit_cpu_threads(cpu_threads_from_env())  # see jaxport._config: small kernels, 2 cores
-        return args.func(args)
+        code = args.func(args)
+        sys.stdout.flush()  # a full disk or a closed pipe shows here, not after main has returned
+        return code
     except JaxportError as e:
-        print(f"jaxport: error: {e}", file=sys.stderr)
-        return e.exit_code
+        return _fail(str(e), e.exit_code)
+    except BrokenPipeError:
+        _silence_stdout()
+        return 141
+    except OSError as e:  # the environment refused: permission, no space, a name too long, a read-only folder
+        where = f"{e.filename}: " if getattr(e, "filename", None) else ""
+        return _fail(f"{where}{e.strerror or e}", 2)
+    except KeyboardInterrupt:
+        return _fail("interrupted", 130)
     except Exception as e:
         if not getattr(args, "sets", None):
             raise
@@ -591,9 +684,43 @@ def main(argv: Sequence[str] | None = None) -> int:
         # momentum buffer then, the port's state still has one): one line, not a traceback
         sets = " ".join(f"--set {k}={v}" for k, v in args.sets)
         first = (str(e).strip().splitlines() or [""])[0]
-        print(f"jaxport: error: {sets}: the run fails with this config ({type(e).__name__}: {first[:200]}); "
-              "the example's port does not support this override", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("jaxport: interrupted", file=sys.stderr)
-        return 130
+        return _fail(f"{sets}: the run fails with this config ({type(e).__name__}: {first[:200]}); "
+                     "the example's port does not support this override", 2)
+
+
+def _fail(message: str, code: int) -> int:
+    try:
+        print(f"jaxport: error: {message}" if code != 130 else f"jaxport: {message}", file=sys.stderr)
+    except (BrokenPipeError, OSError):
+        pass
+    return code
+
+
+def _silence_stdout() -> None:
+    """After a closed pipe: point stdout at /dev/null so Python's flush at exit cannot fail again."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
+def _tolerant_streams() -> None:
+    """Where stdout or stderr cannot encode jaxport's symbols (``PYTHONIOENCODING=ascii``, a C locale),
+    write them as ``\\u2713`` escapes instead of failing with UnicodeEncodeError."""
+    for stream in (sys.stdout, sys.stderr):
+        if not can_encode(stream, SYMBOLS) and hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
+
+
+SYMBOLS = "✓·×Δ–—→…±≤≥²"  # the non-ASCII characters jaxport prints
+
+
+def can_encode(stream, text: str) -> bool:
+    try:
+        text.encode(getattr(stream, "encoding", None) or "utf-8")
+    except (UnicodeEncodeError, LookupError):
+        return False
+    return True

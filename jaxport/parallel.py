@@ -75,7 +75,8 @@ def placement(example: Example, device: str = "cpu", devs: Sequence[jax.Device] 
 
 
 def train(example: Example, params: Mapping[str, np.ndarray], cfg: Any, *, device: str = "cpu",
-          devs: Sequence[jax.Device] | None = None, report: Callable[[str], None] | None = None) -> training.TrainResult:
+          devs: Sequence[jax.Device] | None = None, report: Callable[[str], None] | None = None,
+          chunk: int | None = None) -> training.TrainResult:
     """Train ``example`` from ``params`` (NumPy, in ``cfg.dtype``) with its batches sharded over ``devs``
     (default: every device of ``device``): the same step, scan and printed lines as
     :func:`jaxport.training.train`."""
@@ -83,4 +84,4 @@ def train(example: Example, params: Mapping[str, np.ndarray], cfg: Any, *, devic
     data = example.make_data(cfg)
     m = mesh(example, data, devs)
     state = jax.device_put(example.state(params), NamedSharding(m, PartitionSpec()))
-    return training.train_placed(example, state, shard(example, data, m), cfg, report=report)
+    return training.train_placed(example, state, shard(example, data, m), cfg, report=report, chunk=chunk)

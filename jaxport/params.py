@@ -41,7 +41,7 @@ def load(path: str | Path, shapes: Shapes) -> Params:
     """
     from jaxport import checkpoint
 
-    return validate(checkpoint.load(path, what="--init"), shapes, source=f"--init {path}")
+    return validate(checkpoint.load(path, what="--init", shapes=shapes), shapes, source=f"--init {path}")
 
 
 def validate(raw: Mapping[str, object], shapes: Shapes, *, source: str) -> Params:
@@ -55,10 +55,7 @@ def validate(raw: Mapping[str, object], shapes: Shapes, *, source: str) -> Param
         raise UsageError(f"{source}: unknown parameter {unknown[0]!r}; expected exactly: {expected}")
     out: Params = {}
     for name, shape in shapes.items():
-        try:
-            value = np.asarray(raw[name], dtype=np.float64)
-        except (TypeError, ValueError):
-            raise UsageError(f"{source}: parameter {name!r} is not numeric (got {raw[name]!r:.60})") from None
+        value = _real(raw[name], f"{source}: parameter {name!r}")
         if value.shape != tuple(shape):
             raise UsageError(f"{source}: parameter {name!r} has shape {list(value.shape)}, expected {list(shape)}")
         if not np.all(np.isfinite(value)):
@@ -67,10 +64,52 @@ def validate(raw: Mapping[str, object], shapes: Shapes, *, source: str) -> Param
     return out
 
 
-def cast(params: Mapping[str, np.ndarray], dtype: str) -> Params:
-    """The same values in ``dtype`` ('float32' or 'float64'), as NumPy arrays."""
+def _real(value: object, where: str) -> np.ndarray:
+    """``value`` as float64 if it is real numbers: a number, a nested list of them, or an integer or
+    floating array. Anything else (a string such as "0.1", a bool, a complex, a date, a record) is a
+    UsageError, never silently converted."""
+    if isinstance(value, np.ndarray) or np.isscalar(value) and isinstance(value, np.generic):
+        kind = np.asarray(value).dtype
+        if kind.kind not in "fiu":
+            raise UsageError(f"{where} has dtype {kind}, expected real numbers (a floating or integer array)")
+        return np.asarray(value, dtype=np.float64)
+
+    def leaves(v: object) -> object:
+        if isinstance(v, list):
+            return [leaves(x) for x in v]
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            raise UsageError(f"{where}: {v!r:.60} is not a number (expected numbers or nested lists of numbers)")
+        try:
+            return float(v)
+        except OverflowError:
+            raise UsageError(f"{where}: the integer {str(v)[:20]}... ({len(str(v))} digits) is too large for "
+                             "float64 (at most ~1.8e308)") from None
+
+    try:
+        return np.asarray(leaves(value), dtype=np.float64)
+    except ValueError:  # ragged nested lists
+        raise UsageError(f"{where} is a ragged nested list, expected a rectangular array of numbers") from None
+
+
+def cast(params: Mapping[str, np.ndarray], dtype: str, *, source: str = "initial values") -> Params:
+    """The same values in ``dtype`` ('float32' or 'float64'), as NumPy arrays.
+
+    Raises:
+        UsageError: a finite value the dtype cannot hold (1e39 in float32 would become inf), naming it.
+    """
     t = np_dtype(dtype)
-    return {k: np.asarray(v, dtype=t) for k, v in params.items()}
+    out = {}
+    for k, v in params.items():
+        with np.errstate(over="ignore"):
+            a = np.asarray(v, dtype=t)
+        if a.dtype.kind == "f" and not np.all(np.isfinite(a)):
+            given = np.asarray(v)
+            bad = ~np.isfinite(a) & np.isfinite(given)
+            if bad.any():
+                raise UsageError(f"{source}: parameter {k!r} holds {given[bad].ravel()[0]:.6g}, which {dtype} cannot "
+                                 f"hold (largest {np.finfo(t).max:.6g}); expected values within that, or --dtype float64")
+        out[k] = a
+    return out
 
 
 def to_jsonable(params: Mapping[str, object]) -> dict[str, object]:

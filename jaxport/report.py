@@ -41,10 +41,19 @@ def check_plot_path(path: Path) -> None:
     """Fail early (before any run) on a ``--plot`` path that cannot be written."""
     from jaxport.errors import UsageError
 
+    from jaxport import checkpoint
+
+    if not str(path):
+        raise UsageError("--plot: expected a .png path, got an empty string")
     if path.suffix.lower() != ".png":
         raise UsageError(f"--plot {path}: expected a .png path")
-    if not path.parent.is_dir():
-        raise UsageError(f"--plot {path}: directory {path.parent} does not exist")
+    checkpoint.writable(path, what="--plot")
+
+
+def _writable_dir(d: Path) -> bool:
+    config = Path(os.environ.get("XDG_CONFIG_HOME") or d / ".config") / "matplotlib"
+    probe = config if config.exists() else d
+    return probe.is_dir() and os.access(probe, os.W_OK)
 
 
 def plot(results: Sequence[Comparison], path: Path) -> list[Path]:
@@ -53,6 +62,11 @@ def plot(results: Sequence[Comparison], path: Path) -> list[Path]:
     Each file is written to a temporary name and renamed, so an existing file is only ever replaced
     by a complete one.
     """
+    from jaxport import checkpoint
+
+    if "MPLCONFIGDIR" not in os.environ and not _writable_dir(Path.home()):
+        # matplotlib would warn that it cannot cache its fonts there, and make a temporary folder itself
+        os.environ["MPLCONFIGDIR"] = tempfile.mkdtemp(prefix="jaxport-matplotlib-")
     import matplotlib
 
     matplotlib.use("Agg")
@@ -76,9 +90,10 @@ def plot(results: Sequence[Comparison], path: Path) -> list[Path]:
         ax2.set_ylabel(f"|loss jax − loss {c.reference}|")
         ax2.set_xlabel("step")
         fig.tight_layout()
-        fd, tmp = tempfile.mkstemp(suffix=".png", dir=out.parent)
+        fd, tmp = tempfile.mkstemp(prefix=".jaxport-", suffix=".png", dir=out.parent)
         os.close(fd)
         try:
+            os.chmod(tmp, checkpoint.file_mode(out))
             fig.savefig(tmp)
             os.replace(tmp, out)
         finally:

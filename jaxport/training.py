@@ -201,19 +201,23 @@ def train(
     *,
     device: str = "cpu",
     report: Callable[[str], None] | None = None,
+    chunk: int | None = None,
 ) -> TrainResult:
     """Train ``example`` from ``params`` (NumPy, already in ``cfg.dtype``) with the JAX port.
 
     With ``report``, prints the seed's periodic lines while it runs and its final lines at the end.
-    The result's ``params`` is the final training state (parameters, and optimizer buffers if any).
+    ``chunk``: steps per compiled call (Ctrl-C is honoured between them); default the print period
+    when reporting, else the whole run in one. The result's ``params`` is the final training state
+    (parameters, and optimizer buffers if any).
     """
     dev = jax_device(device)
     data = jax.device_put(example.make_data(cfg), dev)
     p = jax.device_put(example.state(params), dev)
-    return train_placed(example, p, data, cfg, report=report)
+    return train_placed(example, p, data, cfg, report=report, chunk=chunk)
 
 
-def train_placed(example: Example, p: Any, data: Any, cfg: Any, *, report: Callable[[str], None] | None = None) -> TrainResult:
+def train_placed(example: Example, p: Any, data: Any, cfg: Any, *, report: Callable[[str], None] | None = None,
+                 chunk: int | None = None) -> TrainResult:
     """:func:`train` from a state and data already placed on devices (one device, or sharded over a
     mesh by :mod:`jaxport.parallel`): the same loop, the same lines."""
     every = cfg.print_every
@@ -230,7 +234,8 @@ def train_placed(example: Example, p: Any, data: Any, cfg: Any, *, report: Calla
             bar.show(t0 + len(aux["loss"]))
 
     start = time.perf_counter()
-    chunk = None if report is None else (every if bar is None else bar.chunk)
+    if report is not None:
+        chunk = every if bar is None else bar.chunk
     p, losses = run_steps(example, cfg, p, data, chunk=chunk, on_chunk=on_chunk if report else None)
     if bar is not None:
         bar.clear()

@@ -142,7 +142,7 @@ def _write(tmp_path, name, content):
         ("extra.json", '{"a": 1, "b": 2, "c": 3, "d": 4, "e": 5}', ["unknown parameter 'e'"]),
         ("shape.json", '{"a": [1, 2], "b": 2, "c": 3, "d": 4}', ["'a' has shape [2], expected []"]),
         ("inf.json", '{"a": 1, "b": 2, "c": 3, "d": Infinity}', ["'d' has a non-finite value"]),
-        ("text.json", '{"a": "x", "b": 2, "c": 3, "d": 4}', ["'a' is not numeric"]),
+        ("text.json", '{"a": "x", "b": 2, "c": 3, "d": 4}', ["'a': 'x' is not a number"]),
         ("trunc.npz", b"PK\x03\x04garbage", ["cannot read it"]),
         ("init.txt", "a=1", ["unsupported file type"]),
     ],

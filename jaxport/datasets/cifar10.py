@@ -31,6 +31,9 @@ SHAPE = (3, 32, 32)  # R, G, B planes, row-major: torch's (C, H, W)
 RECORD = 1 + 3 * 32 * 32  # 1 label byte + 3072 pixel bytes
 
 
+MOST_RECORDS = 10000  # each of CIFAR-10's binary batch files holds 10000 images
+
+
 def find_dir(data_dir: str | Path) -> Path:
     """The directory holding the ``.bin`` files: ``data_dir/cifar-10-batches-bin`` if it exists, else ``data_dir``."""
     root = Path(data_dir)
@@ -47,6 +50,10 @@ def read_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
         if (path.parent / path.stem).exists() or (path.parent.parent / "cifar-10-batches-py").exists():
             hint = " (this looks like the Python/pickle version; jaxport reads the binary version, cifar-10-binary.tar.gz)"
         raise DatasetError(f"{path}: missing: expected CIFAR-10 binary file {path.name} with 3073-byte records{hint}")
+    size = path.stat().st_size
+    if size > MOST_RECORDS * RECORD:  # checked before reading: a batch file holds 10000 records
+        raise DatasetError(f"{path}: {size:,} bytes, expected at most {MOST_RECORDS * RECORD:,} ({MOST_RECORDS} "
+                           f"{RECORD}-byte records, one CIFAR-10 batch file)")
     raw = np.fromfile(path, dtype=np.uint8)
     if raw.size == 0 or raw.size % RECORD:
         raise DatasetError(f"{path}: {raw.size} bytes is not a whole number of {RECORD}-byte records (1 label byte + "

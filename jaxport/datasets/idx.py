@@ -50,11 +50,25 @@ def files(data_dir: str | Path, split: str = "train") -> tuple[Path, Path]:
     return out[0], out[1]
 
 
-def _read(path: Path) -> bytes:
-    """The file's bytes, decompressed when it ends in ``.gz``."""
+MOST = {"images": 60000 * SIDE * SIDE, "labels": 60000}  # the largest split, train: what a file may hold
+
+
+def _read(path: Path, *, magic: int, ndim: int, most: int) -> bytes:
+    """The file's bytes (decompressed when it ends in ``.gz``), reading no more than its header says it
+    holds plus one byte (so a file longer than its header is still told), and refusing before reading
+    a header that claims more than ``most`` bytes of data: a small ``.gz`` inflating to gigabytes is
+    never inflated."""
+    header = 4 + 4 * ndim
     try:
-        raw = path.read_bytes()
-        return gzip.decompress(raw) if path.suffix == ".gz" else raw
+        with (gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")) as f:
+            head = f.read(header)
+            if len(head) == header and struct.unpack(">i", head[:4])[0] == magic and min(struct.unpack(f">{ndim}i", head[4:])) > 0:
+                claimed = int(np.prod(struct.unpack(f">{ndim}i", head[4:]), dtype=np.int64))
+                if claimed > most:
+                    raise DatasetError(f"{path}: its header claims {claimed:,} bytes of data, expected at most "
+                                       f"{most:,} (Fashion-MNIST's 60000 training examples)")
+                return head + f.read(claimed + 1)
+            return head  # parse() names what is wrong with it
     except (OSError, EOFError, zlib.error) as e:  # gzip.BadGzipFile is an OSError; a cut .gz is an EOFError
         raise DatasetError(f"{path}: cannot be read{' as gzip' if path.suffix == '.gz' else ''}: {e}") from None
 
@@ -119,11 +133,11 @@ def load(data_dir: str | Path, split: str = "train") -> Dataset:
 @functools.lru_cache(maxsize=4)
 def _load(data_dir: str, images_path: Path, labels_path: Path, stats: tuple) -> Dataset:
     """Read and check both files (cached by path, size and modification time: a harness run reads them once)."""
-    dims, pixels = parse(_read(images_path), magic=IMAGES_MAGIC, ndim=3, source=str(images_path))
+    dims, pixels = parse(_read(images_path, magic=IMAGES_MAGIC, ndim=3, most=MOST["images"]), magic=IMAGES_MAGIC, ndim=3, source=str(images_path))
     n, rows, cols = dims
     if (rows, cols) != (SIDE, SIDE):
         raise DatasetError(f"{images_path}: images are {rows}x{cols}, expected {SIDE}x{SIDE} (Fashion-MNIST)")
-    (m,), labels = parse(_read(labels_path), magic=LABELS_MAGIC, ndim=1, source=str(labels_path))
+    (m,), labels = parse(_read(labels_path, magic=LABELS_MAGIC, ndim=1, most=MOST["labels"]), magic=LABELS_MAGIC, ndim=1, source=str(labels_path))
     if m != n:
         raise DatasetError(f"{labels_path}: {m} labels, expected {n} (one per image in {images_path.name})")
     labels = check_labels(labels, len(CLASSES), source=str(labels_path))

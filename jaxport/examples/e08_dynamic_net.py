@@ -63,7 +63,7 @@ def draw_orders(seed: int, steps: int) -> np.ndarray:
 
 
 def load_orders(path: str, steps: int) -> np.ndarray:
-    """Orders from a JSON list; a clear error if it is not a list of at least ``steps`` 4s, 5s and 6s."""
+    """Orders from a JSON list; a clear error if it is not a list of exactly ``steps`` 4s, 5s and 6s."""
     try:
         raw = json.loads(Path(path).read_text())
     except FileNotFoundError:
@@ -72,9 +72,10 @@ def load_orders(path: str, steps: int) -> np.ndarray:
         raise UsageError(f"--orders {path}: cannot read it ({type(e).__name__}: {e})") from None
     if not isinstance(raw, list) or not all(type(v) is int and v in (4, 5, 6) for v in raw):
         raise UsageError(f"--orders {path}: expected a JSON list of orders 4, 5 or 6")
-    if len(raw) < steps:
-        raise UsageError(f"--orders {path}: has {len(raw)} orders, the run needs {steps} (one per step)")
-    return np.array(raw[:steps], dtype=np.int32)
+    if len(raw) != steps:
+        raise UsageError(f"--orders {path}: has {len(raw)} orders, the run has {steps} steps: expected one per step "
+                         f"(--steps {len(raw)} runs them all)")
+    return np.array(raw, dtype=np.int32)
 
 
 def make_data(cfg: Config) -> dict[str, np.ndarray]:

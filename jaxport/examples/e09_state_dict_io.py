@@ -36,10 +36,7 @@ FORMATS = (".pth", ".safetensors", ".npz")
 
 @dataclasses.dataclass(frozen=True)
 class Config:
-    steps: int = 0  # nothing is trained: the seed saves and loads
-    lr: float = 0.0
     dtype: str = "float32"  # torch's default dtype
-    print_every: int = 1
 
 
 CONFIG = Config()

@@ -34,10 +34,7 @@ from jaxport.spec import Example
 
 @dataclasses.dataclass(frozen=True)
 class Config:
-    steps: int = 0  # no training: the seed only builds and prints tensors
-    lr: float = 0.0  # no update
     dtype: str = "float32"  # the seed's float tensors (torch.ones) are float32; its integer ones are compared in this dtype
-    print_every: int = 1  # unused (no steps)
 
 
 CONFIG = Config()

@@ -41,10 +41,7 @@ Params = Mapping[str, jax.Array]
 
 @dataclasses.dataclass(frozen=True)
 class Config:
-    steps: int = 0  # no training: one forward, one backward
-    lr: float = 0.0  # no update
     dtype: str = "float32"  # seed: torch.tensor([1.]) is float32
-    print_every: int = 1  # unused (no steps)
 
 
 CONFIG = Config()

@@ -39,10 +39,7 @@ Params = Mapping[str, jax.Array]
 
 @dataclasses.dataclass(frozen=True)
 class Config:
-    steps: int = 0  # no training: the seed only calls the layers
-    lr: float = 0.0  # no update
     dtype: str = "float32"  # seed: torch.tensor([1., 2., 3.]) and nn.Linear are float32
-    print_every: int = 1  # unused (no steps)
 
 
 CONFIG = Config()

@@ -47,7 +47,6 @@ class Config:
     lr: float = 0.001  # torch's lr: seed's torch.optim.SGD(model.parameters(), lr=0.001, momentum=0.9)
     beta: float = 0.9  # β of V = βV + (1-β)∂L/∂w, and torch's momentum: seed's momentum=0.9
     dtype: str = "float32"  # torch's default dtype
-    print_every: int = 1  # unused: value_lines show steps 1, 2, every 100th and the last
     data_seed: int = 0  # the gradient stream: 1 + numpy.random.default_rng(data_seed) standard normals
 
 

@@ -40,10 +40,7 @@ from jaxport.spec import Example
 
 @dataclasses.dataclass(frozen=True)
 class Config:
-    steps: int = 0  # no training: the seed lists operations
-    lr: float = 0.0  # no update
     dtype: str = "float32"  # torch's default float dtype (the seed's "default is long" holds for integer data only)
-    print_every: int = 1  # unused (no steps)
     seed: int = 0  # the inputs: numpy.random.default_rng(seed) standard normals (the CLI's --seed)
 
 

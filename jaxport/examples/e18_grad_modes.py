@@ -43,10 +43,7 @@ Params = Mapping[str, jax.Array]
 
 @dataclasses.dataclass(frozen=True)
 class Config:
-    steps: int = 0  # no training: the seed's cells, one backward each
-    lr: float = 0.0  # no update
     dtype: str = "float32"  # seed: torch.zeros(1) is float32
-    print_every: int = 1  # unused (no steps)
 
 
 CONFIG = Config()

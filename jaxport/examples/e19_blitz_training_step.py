@@ -52,11 +52,9 @@ Params = Mapping[str, jax.Array]
 
 @dataclasses.dataclass(frozen=True)
 class Config:
-    steps: int = 0  # no loop: the seed shows one step
     lr: float = 1e-2  # seed: torch.optim.SGD(model.parameters(), lr=1e-2, momentum=0.9)
     momentum: float = 0.9  # seed: momentum=0.9
     dtype: str = "float32"  # torch's default dtype
-    print_every: int = 1  # unused (no steps)
     data_seed: int = 0  # data and labels: numpy.random.default_rng(data_seed).random, as torch.rand
 
 

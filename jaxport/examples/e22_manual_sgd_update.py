@@ -47,10 +47,8 @@ Params = Mapping[str, jax.Array]
 
 @dataclasses.dataclass(frozen=True)
 class Config:
-    steps: int = 0  # no loop: the seed shows one update
     lr: float = 0.01  # seed: learning_rate = 0.01
     dtype: str = "float32"  # torch's default dtype
-    print_every: int = 1  # unused (no steps)
     data_seed: int = 0  # input and target: numpy.random.default_rng(data_seed) standard normals
 
 

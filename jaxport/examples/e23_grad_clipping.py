@@ -51,12 +51,10 @@ Params = Mapping[str, jax.Array]
 
 @dataclasses.dataclass(frozen=True)
 class Config:
-    steps: int = 0  # no loop: the notes show one backward, clip, step
     lr: float = 0.01  # the notes' blitz: optim.SGD(net.parameters(), lr=0.01)
     clip_value: float = 1.0  # seed: clip_grad_value_(model.parameters(), clip_value=1)
     max_norm: float = 1.0  # seed: clip_grad_norm_(model.parameters(), clip_norm=1) (torch's keyword: max_norm)
     dtype: str = "float32"  # torch's default dtype
-    print_every: int = 1  # unused (no steps)
     small_norm: float = 1e-4  # not in the notes: small gradients' total norm, where torch's + 1e-6 is 1% (clip_small)
     data_seed: int = 0  # input (8, 4) and target (8, 3): 3 * numpy.random.default_rng(data_seed) standard normals
 

@@ -40,10 +40,7 @@ Hook = Callable[[jax.Array], jax.Array | None]
 
 @dataclasses.dataclass(frozen=True)
 class Config:
-    steps: int = 0  # no training: one backward per variant
-    lr: float = 0.0  # no update
     dtype: str = "float32"  # torch's default dtype (E11's tensors)
-    print_every: int = 1  # unused (no steps)
 
 
 CONFIG = Config()

@@ -54,10 +54,7 @@ Array = jax.Array
 
 @dataclasses.dataclass(frozen=True)
 class Config:
-    steps: int = 0  # no training: the seed describes the losses
-    lr: float = 0.0  # no update
     dtype: str = "float32"  # torch's default dtype
-    print_every: int = 1  # unused (no steps)
     seed: int = 0  # the regular set: numpy.random.default_rng(seed) draws (--seed)
     rows: int = 12  # rows of the regular set (the first is the seed's [-2.34, 3.61])
     classes: int = 3  # classes of the multiclass set (weights, ignore_index)

@@ -46,10 +46,7 @@ Params = Mapping[str, jax.Array]
 
 @dataclasses.dataclass(frozen=True)
 class Config:
-    steps: int = 0  # no training: the seed only defines the model and its gradients
-    lr: float = 0.0  # no update
     dtype: str = "float64"  # seed: np.random.randn and np.array default to float64
-    print_every: int = 1  # unused (no steps)
 
 
 CONFIG = Config()

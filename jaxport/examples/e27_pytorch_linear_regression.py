@@ -51,10 +51,8 @@ Params = Mapping[str, jax.Array]
 
 @dataclasses.dataclass(frozen=True)
 class Config:
-    steps: int = 0  # no loop: one backward() and one optimiser step
     lr: float = 1.0  # seed: optimiser = torch.optim.SGD(model.parameters(), lr=1)
     dtype: str = "float32"  # torch's default dtype
-    print_every: int = 1  # unused (no steps)
     t: float = 3.0  # seed: t = torch.tensor(3.0); t.requires_grad = True
 
 

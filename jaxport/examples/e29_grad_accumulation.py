@@ -41,10 +41,8 @@ Params = Mapping[str, jax.Array]
 
 @dataclasses.dataclass(frozen=True)
 class Config:
-    steps: int = 0  # no loop: two backward calls, one step, zero_grad, one backward
     lr: float = 0.01  # seed: optimiser = torch.optim.SGD(model.parameters(), lr=0.01)
     dtype: str = "float32"  # torch's default dtype
-    print_every: int = 1  # unused (no steps)
 
 
 CONFIG = Config()
