@@ -208,8 +208,21 @@ _OWN_FLAGS = {"steps": "--steps", "lr": "--lr", "dtype": "--dtype", "seed": "--s
               "data_dir": "--data-dir"}
 
 
+def _ranges(tp) -> tuple[typing.Any, list]:
+    """``Annotated[int, Range(1)]`` → (int, [Range(1)]); any other type → (it, [])."""
+    from jaxport.spec import Range
+
+    if typing.get_origin(tp) is typing.Annotated:
+        base, *extra = typing.get_args(tp)
+        return base, [r for r in extra if isinstance(r, Range)]
+    return tp, []
+
+
 def _describe(tp) -> str:
     """What a ``--set`` value of type ``tp`` must look like (for the error line)."""
+    tp, ranges = _ranges(tp)
+    if ranges:
+        return f"{_describe(tp)} {' and '.join(map(str, ranges))}"
     if tp is bool:
         return "true or false"
     if tp is int:
@@ -232,8 +245,15 @@ def _describe(tp) -> str:
 
 
 def _parse_as(tp, text: str):
-    """``text`` as a value of type ``tp`` (int, float, bool, str, an optional of those, a tuple of them).
-    Raises ValueError when it does not parse."""
+    """``text`` as a value of type ``tp`` (int, float, bool, str, an optional of those, a tuple of them,
+    any of them ``Annotated`` with a :class:`jaxport.spec.Range`). Raises ValueError when it does not
+    parse or is out of range."""
+    tp, ranges = _ranges(tp)
+    if ranges:
+        value = _parse_as(tp, text)
+        if not all(r.holds(value) for r in ranges):
+            raise ValueError(text)
+        return value
     if tp is bool:
         if text.lower() not in ("true", "false"):
             raise ValueError(text)
@@ -266,7 +286,7 @@ def _parse_as(tp, text: str):
 def _field_types(config) -> dict[str, typing.Any]:
     """Each config field's annotated type; the default value's type where an annotation cannot be read."""
     try:
-        hints = typing.get_type_hints(type(config))
+        hints = typing.get_type_hints(type(config), include_extras=True)
     except Exception:  # an annotation that does not resolve: fall back to the defaults' types
         hints = {}
     out = {}

@@ -8,9 +8,30 @@ pure functions; its reference (``eNN_name_torch.py``, or the seed's NumPy code f
 from collections.abc import Callable, Mapping
 import dataclasses
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Annotated, Any, Protocol
 
 import numpy as np
+
+
+@dataclass(frozen=True)
+class Range:
+    """The values a config field may take, as ``Annotated[int, Range(1)]``: ``lo <= v``, and ``v < hi``
+    when given. The CLI checks a ``--set`` value against it (one line, exit 2 when outside)."""
+
+    lo: float
+    hi: float | None = None
+
+    def holds(self, v: float) -> bool:
+        return self.lo <= v and (self.hi is None or v < self.hi)
+
+    def __str__(self) -> str:
+        return f"at least {self.lo:g}" if self.hi is None else f"in [{self.lo:g}, {self.hi:g})"
+
+
+Positive = Annotated[int, Range(1)]  # a count: steps, a batch size, a print period
+NonNegative = Annotated[int, Range(0)]  # a seed (numpy.random.default_rng's), or a count where 0 means "derived"
+Magnitude = Annotated[float, Range(0.0)]  # a rate, a norm, an eps: torch's optimizers refuse a negative one
+Fraction = Annotated[float, Range(0.0, 1.0)]  # Adam's betas, as torch checks them
 
 
 class Config(Protocol):

@@ -102,6 +102,22 @@ def test_a_float64_learning_rate_that_diverges_is_a_diverged_run_without_warning
     assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)], [str(w.message) for w in recwarn]
 
 
+@pytest.mark.parametrize("example, setting, needle", [
+    ("E03", "print_every=0", "an integer at least 1"),
+    ("E21", "batch_size=0", "an integer at least 1"),
+    ("E17", "batch_size=-1", "an integer at least 1"),
+    ("E13", "momentum=-1", "a finite number at least 0"),
+    ("E15", "betas=0.9,1.5", "each a finite number in [0, 1)"),
+    ("E28", "data_seed=-3", "an integer at least 0"),
+])
+def test_a_set_value_outside_its_fields_range_is_refused(capsys, example, setting, needle):
+    """A config field says its range in its type (``jaxport.spec.Positive``, ``Fraction``...): a count
+    of 0, a negative momentum or a beta of 1.5 is refused as torch's optimizers would refuse it."""
+    for command in ("run", "compare"):
+        code, _, err = run_cli(capsys, command, example, "--set", setting)
+        assert_one_line_error(code, err, f"--set {setting}", needle)
+
+
 def test_extra_orders_are_refused_not_ignored(capsys, tmp_path):
     f = tmp_path / "orders.json"
     f.write_text(json.dumps([4, 5, 6] * 17))

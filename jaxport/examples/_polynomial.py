@@ -5,6 +5,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from jaxport.data import sine_data
+from jaxport.spec import Positive
 
 # The seeds' parameters, in the order they draw them: y = a + b x + c x^2 + d x^3.
 SHAPES: dict[str, tuple[int, ...]] = {"a": (), "b": (), "c": (), "d": ()}
@@ -14,10 +15,10 @@ SHAPES: dict[str, tuple[int, ...]] = {"a": (), "b": (), "c": (), "d": ()}
 class PolynomialConfig:
     """Settings of the polynomial ladder; each module's instance carries its seed's values."""
 
-    steps: int = 2000  # seed: `for t in range(2000)`
+    steps: Positive = 2000  # seed: `for t in range(2000)`
     lr: float = 1e-6  # seed: `learning_rate = 1e-6`
     dtype: str = "float32"  # seed: `dtype = torch.float`
-    print_every: int = 100  # seed: `if t % 100 == 99: print(...)`
+    print_every: Positive = 100  # seed: `if t % 100 == 99: print(...)`
 
 
 def make_data(cfg: PolynomialConfig) -> dict[str, np.ndarray]:

@@ -44,18 +44,18 @@ from flax import nnx
 from jaxport import convert
 from jaxport.data import sine_data
 from jaxport.examples._polynomial import scalar
-from jaxport.spec import Example
+from jaxport.spec import Example, NonNegative, Positive
 
 Params = dict[str, jax.Array]
 
 
 @dataclasses.dataclass(frozen=True)
 class Config:
-    steps: int = 2000  # seed: for t in range(2000)
+    steps: Positive = 2000  # seed: for t in range(2000)
     lr: float = 1e-6  # seed: learning_rate = 1e-6
     dtype: str = "float32"  # seed: torch.linspace's and nn.Linear's default dtype
-    print_every: int = 1000  # seed: if t % 1000 == 99: print("Step:", t, "Loss:", loss.item())
-    print_offset: int = 99  # ... at t % print_every == 99 (steps 99 and 1099), the seed's own condition
+    print_every: Positive = 1000  # seed: if t % 1000 == 99: print("Step:", t, "Loss:", loss.item())
+    print_offset: NonNegative = 99  # ... at t % print_every == 99 (steps 99 and 1099), the seed's own condition
 
 
 CONFIG = Config()

@@ -30,7 +30,7 @@ import optax
 from jaxport import optim
 from jaxport.examples._polynomial import scalar
 from jaxport.examples.e05_polynomial_nn import DEFAULT_INIT, SHAPES, loss_and_grad, make_data, model_of, powers, predict, prepare
-from jaxport.spec import Example
+from jaxport.spec import Example, Positive
 
 __all__ = ["CONFIG", "EXAMPLE", "apply", "init_state", "loss_and_grad", "model_of", "optimizer", "powers", "predict", "step"]
 
@@ -40,10 +40,10 @@ NAMES = tuple(SHAPES)  # "0.weight", "0.bias"
 
 @dataclasses.dataclass(frozen=True)
 class Config:
-    steps: int = 2000  # seed: for t in range(2000)
+    steps: Positive = 2000  # seed: for t in range(2000)
     lr: float = 1e-3  # seed: learning_rate = 1e-3; torch.optim.RMSprop(model.parameters(), lr=learning_rate)
     dtype: str = "float32"  # seed: torch's default dtype
-    print_every: int = 100  # seed: if t % 100 == 99: print("Step:", t, "Loss:", loss.item())
+    print_every: Positive = 100  # seed: if t % 100 == 99: print("Step:", t, "Loss:", loss.item())
 
 
 CONFIG = Config()

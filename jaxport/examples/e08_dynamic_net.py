@@ -35,7 +35,7 @@ from jaxport import optim
 from jaxport.data import sine_data
 from jaxport.errors import UsageError
 from jaxport.examples._polynomial import scalar
-from jaxport.spec import Example
+from jaxport.spec import Example, Magnitude, NonNegative, Positive
 
 Params = dict[str, jax.Array]
 NAMES = ("a", "b", "c", "d", "e")
@@ -44,12 +44,12 @@ SHAPES = {k: () for k in NAMES}
 
 @dataclasses.dataclass(frozen=True)
 class Config:
-    steps: int = 30000  # seed: for t in range(30000)
+    steps: Positive = 30000  # seed: for t in range(30000)
     lr: float = 1e-8  # seed: torch.optim.SGD(model.parameters(), lr=1e-8, momentum=0.9)
-    momentum: float = 0.9  # seed: momentum=0.9 ("training this strange model with vanilla SGD is tough")
+    momentum: Magnitude = 0.9  # seed: momentum=0.9 ("training this strange model with vanilla SGD is tough")
     dtype: str = "float32"  # seed: torch.randn's default dtype
-    print_every: int = 2000  # seed: if t % 2000 == 1999: print(t, loss.item())
-    seed: int = 0  # the orders: random.Random(seed).randint(4, 6), one per step (the seed's random.randint)
+    print_every: Positive = 2000  # seed: if t % 2000 == 1999: print(t, loss.item())
+    seed: NonNegative = 0  # the orders: random.Random(seed).randint(4, 6), one per step (the seed's random.randint)
     orders_file: str | None = None  # or a JSON list of orders (4, 5 or 6), one per step
 
 

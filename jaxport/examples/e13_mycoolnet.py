@@ -40,18 +40,18 @@ from flax import nnx
 from jaxport import convert, optim
 from jaxport.data import np_dtype
 from jaxport.examples._polynomial import scalar
-from jaxport.spec import Example
+from jaxport.spec import Example, Magnitude, Positive
 
 Params = Mapping[str, jax.Array]
 
 
 @dataclasses.dataclass(frozen=True)
 class Config:
-    steps: int = 10  # seed: for i in range(10)
+    steps: Positive = 10  # seed: for i in range(10)
     lr: float = 0.1  # seed: torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.8)
-    momentum: float = 0.8  # seed: momentum=0.8
+    momentum: Magnitude = 0.8  # seed: momentum=0.8
     dtype: str = "float32"  # seed: torch.tensor([1.,2,3,4,5]) and nn.Linear are float32
-    print_every: int = 1  # seed: print(f"Loss {i}: {loss.item()}") every step
+    print_every: Positive = 1  # seed: print(f"Loss {i}: {loss.item()}") every step
 
 
 CONFIG = Config()

@@ -36,18 +36,18 @@ import optax
 
 from jaxport import optim
 from jaxport.data import np_dtype
-from jaxport.spec import Example
+from jaxport.spec import Example, Magnitude, NonNegative, Positive
 
 Params = Mapping[str, jax.Array]
 
 
 @dataclasses.dataclass(frozen=True)
 class Config:
-    steps: int = 300  # length of the gradient stream (the notes give the formula, no loop)
+    steps: Positive = 300  # length of the gradient stream (the notes give the formula, no loop)
     lr: float = 0.001  # torch's lr: seed's torch.optim.SGD(model.parameters(), lr=0.001, momentum=0.9)
-    beta: float = 0.9  # β of V = βV + (1-β)∂L/∂w, and torch's momentum: seed's momentum=0.9
+    beta: Magnitude = 0.9  # β of V = βV + (1-β)∂L/∂w, and torch's momentum: seed's momentum=0.9
     dtype: str = "float32"  # torch's default dtype
-    data_seed: int = 0  # the gradient stream: 1 + numpy.random.default_rng(data_seed) standard normals
+    data_seed: NonNegative = 0  # the gradient stream: 1 + numpy.random.default_rng(data_seed) standard normals
 
 
 CONFIG = Config()

@@ -32,7 +32,7 @@ import optax
 
 from jaxport import optim
 from jaxport.examples import e13_mycoolnet as e13
-from jaxport.spec import Example
+from jaxport.spec import Example, Fraction, Magnitude, Positive
 
 Params = Mapping[str, jax.Array]
 NAMES = e13.NAMES
@@ -40,14 +40,14 @@ NAMES = e13.NAMES
 
 @dataclasses.dataclass(frozen=True)
 class Config:
-    steps: int = 100  # the notes give no loop: 100 steps of E13's loop (seed cell [179]) with Adam
+    steps: Positive = 100  # the notes give no loop: 100 steps of E13's loop (seed cell [179]) with Adam
     lr: float = 1e-3  # seed: torch.optim.Adam() with its default lr (η)
-    betas: tuple[float, float] = (0.9, 0.999)  # torch.optim.Adam's defaults: β₁ of m_t, β₂ of v_t
-    eps: float = 1e-8  # torch.optim.Adam's default ε
-    k: int = 5  # LookAhead: fast steps between synchronisations (Zhang et al.'s k = 5)
-    alpha: float = 0.5  # LookAhead: slow step size (Zhang et al.'s α = 0.5)
+    betas: tuple[Fraction, Fraction] = (0.9, 0.999)  # torch.optim.Adam's defaults: β₁ of m_t, β₂ of v_t
+    eps: Magnitude = 1e-8  # torch.optim.Adam's default ε
+    k: Positive = 5  # LookAhead: fast steps between synchronisations (Zhang et al.'s k = 5)
+    alpha: Magnitude = 0.5  # LookAhead: slow step size (Zhang et al.'s α = 0.5)
     dtype: str = "float32"  # seed: float32 tensors
-    print_every: int = 10  # the seed's print(f"Loss {i}: {loss.item()}"), every 10th step here
+    print_every: Positive = 10  # the seed's print(f"Loss {i}: {loss.item()}"), every 10th step here
 
 
 CONFIG = Config()

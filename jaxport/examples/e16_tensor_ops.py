@@ -35,13 +35,13 @@ import numpy as np
 
 from jaxport.data import np_dtype
 from jaxport.examples.e10_tensor_basics import tensor_str
-from jaxport.spec import Example
+from jaxport.spec import Example, NonNegative
 
 
 @dataclasses.dataclass(frozen=True)
 class Config:
     dtype: str = "float32"  # torch's default float dtype (the seed's "default is long" holds for integer data only)
-    seed: int = 0  # the inputs: numpy.random.default_rng(seed) standard normals (the CLI's --seed)
+    seed: NonNegative = 0  # the inputs: numpy.random.default_rng(seed) standard normals (the CLI's --seed)
 
 
 CONFIG = Config()

@@ -56,7 +56,7 @@ from jaxport import convert, optim
 from jaxport.data import epoch_batches, np_dtype
 from jaxport.datasets import Dataset
 from jaxport.errors import UsageError
-from jaxport.spec import Example
+from jaxport.spec import Example, Fraction, Magnitude, NonNegative, Positive
 
 Params = Mapping[str, jax.Array]
 OPTIMIZERS = ("adam", "adamw")  # Config.optimizer's choices: torch.optim.Adam (the seed's), torch.optim.AdamW
@@ -81,20 +81,20 @@ def batches_per_epoch(data_dir: str | None, batch_size: int) -> int:
 
 @dataclasses.dataclass(frozen=True)
 class Config:
-    steps: int = 0  # seed: epochs × len(trainloader), one step per batch; 0 (default): derived from epochs and the data
+    steps: NonNegative = 0  # seed: epochs × len(trainloader), one step per batch; 0 (default): derived from epochs and the data
     lr: float = 1e-3  # seed: optim.Adam(model.parameters()), torch's default lr
-    betas: tuple[float, float] = (0.9, 0.999)  # torch.optim.Adam's default betas
-    eps: float = 1e-8  # torch.optim.Adam's default eps
+    betas: tuple[Fraction, Fraction] = (0.9, 0.999)  # torch.optim.Adam's default betas
+    eps: Magnitude = 1e-8  # torch.optim.Adam's default eps
     dtype: str = "float32"  # seed: torch's default float32 tensors
-    print_every: int = 0  # seed: print(f"Training loss: ...") after each epoch; always len(trainloader)
-    epochs: int = 5  # seed: epochs = 5
-    batch_size: int = 64  # seed: trainloader's batch_size=64, shuffle=True, drop_last=False (a partial last batch)
-    seed: int = 0  # the shuffle: numpy.random.default_rng(seed).permutation(N) once per epoch (--seed sets it)
+    print_every: NonNegative = 0  # seed: print(f"Training loss: ...") after each epoch; always len(trainloader)
+    epochs: Positive = 5  # seed: epochs = 5
+    batch_size: Positive = 64  # seed: trainloader's batch_size=64, shuffle=True, drop_last=False (a partial last batch)
+    seed: NonNegative = 0  # the shuffle: numpy.random.default_rng(seed).permutation(N) once per epoch (--seed sets it)
     data_dir: str | None = None  # --data-dir: the Fashion-MNIST IDX files; None: the offline digits (named in the output)
     # not in the seed: "adam" (the seed's optim.Adam) or "adamw" (torch.optim.AdamW: decoupled weight decay,
     # p *= 1 - lr*weight_decay before Adam's step); --set optimizer=adamw. Both keep exp_avg, exp_avg_sq, count
     optimizer: str = "adam"
-    weight_decay: float = 0.01  # used by "adamw" only (torch.optim.AdamW's default); "adam" ignores it, as the seed has none
+    weight_decay: Magnitude = 0.01  # used by "adamw" only (torch.optim.AdamW's default); "adam" ignores it, as the seed has none
 
     def __post_init__(self):
         if self.optimizer not in OPTIMIZERS:

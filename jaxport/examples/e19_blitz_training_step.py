@@ -45,7 +45,7 @@ import optax
 from jaxport import optim
 from jaxport.data import np_dtype
 from jaxport.examples import _resnet
-from jaxport.spec import Example
+from jaxport.spec import Example, Magnitude, NonNegative
 
 Params = Mapping[str, jax.Array]
 
@@ -53,9 +53,9 @@ Params = Mapping[str, jax.Array]
 @dataclasses.dataclass(frozen=True)
 class Config:
     lr: float = 1e-2  # seed: torch.optim.SGD(model.parameters(), lr=1e-2, momentum=0.9)
-    momentum: float = 0.9  # seed: momentum=0.9
+    momentum: Magnitude = 0.9  # seed: momentum=0.9
     dtype: str = "float32"  # torch's default dtype
-    data_seed: int = 0  # data and labels: numpy.random.default_rng(data_seed).random, as torch.rand
+    data_seed: NonNegative = 0  # data and labels: numpy.random.default_rng(data_seed).random, as torch.rand
 
 
 CONFIG = Config()

@@ -44,7 +44,7 @@ import optax
 from jaxport import optim
 from jaxport.data import np_dtype
 from jaxport.examples import _resnet
-from jaxport.spec import Example
+from jaxport.spec import Example, Magnitude, NonNegative, Positive
 
 Params = Mapping[str, jax.Array]
 NUM_CLASSES = 10  # seed: model.fc = nn.Linear(512, 10)
@@ -55,14 +55,14 @@ FIELDS = ("running_mean", "running_var", "num_batches_tracked")  # BatchNorm's b
 
 @dataclasses.dataclass(frozen=True)
 class Config:
-    steps: int = 5  # not in the seed: a few steps, enough to show what moves and what does not
+    steps: Positive = 5  # not in the seed: a few steps, enough to show what moves and what does not
     lr: float = 1e-2  # the blitz's optimizer: torch.optim.SGD(model.parameters(), lr=1e-2, momentum=0.9)
-    momentum: float = 0.9
+    momentum: Magnitude = 0.9
     dtype: str = "float32"  # torch's default dtype
-    print_every: int = 1
-    batch: int = 4  # images per step (one batch, every step)
-    data_seed: int = 0  # images and labels: numpy.random.default_rng(data_seed)
-    pretrained_seed: int = 0  # the stand-in for the pretrained weights: _resnet.torch_like_init(pretrained_seed)
+    print_every: Positive = 1
+    batch: Positive = 4  # images per step (one batch, every step)
+    data_seed: NonNegative = 0  # images and labels: numpy.random.default_rng(data_seed)
+    pretrained_seed: NonNegative = 0  # the stand-in for the pretrained weights: _resnet.torch_like_init(pretrained_seed)
 
 
 CONFIG = Config()

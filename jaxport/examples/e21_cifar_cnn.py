@@ -54,22 +54,22 @@ from jaxport import optim
 from jaxport.data import epoch_batches, np_dtype
 from jaxport.datasets import Dataset, DatasetError, cifar10, digits
 from jaxport.examples import e22_manual_sgd_update as e22
-from jaxport.spec import Example
+from jaxport.spec import Example, Magnitude, NonNegative, Positive
 
 Params = Mapping[str, jax.Array]
 
 
 @dataclasses.dataclass(frozen=True)
 class Config:
-    steps: int = 200  # blitz: for epoch in range(2), one step per mini-batch: 2 epochs of the digits' 100
+    steps: Positive = 200  # blitz: for epoch in range(2), one step per mini-batch: 2 epochs of the digits' 100
     lr: float = 0.001  # blitz: optim.SGD(net.parameters(), lr=0.001, momentum=0.9)
-    momentum: float = 0.9  # blitz: momentum=0.9
+    momentum: Magnitude = 0.9  # blitz: momentum=0.9
     dtype: str = "float32"  # blitz: ToTensor() gives float32, Net() is float32
-    print_every: int = 50  # blitz: every 2000 mini-batches; 50 divides an epoch of the digits (100) and of CIFAR-10
-    seed: int = 0  # the shuffle: numpy.random.default_rng(seed).permutation once per epoch (blitz: shuffle=True)
-    batch_size: int = 4  # blitz: DataLoader(trainset, batch_size=4, ...)
+    print_every: Positive = 50  # blitz: every 2000 mini-batches; 50 divides an epoch of the digits (100) and of CIFAR-10
+    seed: NonNegative = 0  # the shuffle: numpy.random.default_rng(seed).permutation once per epoch (blitz: shuffle=True)
+    batch_size: Positive = 4  # blitz: DataLoader(trainset, batch_size=4, ...)
     data_dir: str | None = None  # --data-dir: CIFAR-10's binary files (all 50000); None: the offline digits
-    digits_images: int = 400  # the offline digits: the first 400 of the 1500 training images (the cap: see below)
+    digits_images: Positive = 400  # the offline digits: the first 400 of the 1500 training images (the cap: see below)
 
 
 CONFIG = Config()

@@ -40,7 +40,7 @@ from flax import nnx
 
 from jaxport import convert
 from jaxport.data import np_dtype
-from jaxport.spec import Example
+from jaxport.spec import Example, NonNegative
 
 Params = Mapping[str, jax.Array]
 
@@ -49,7 +49,7 @@ Params = Mapping[str, jax.Array]
 class Config:
     lr: float = 0.01  # seed: learning_rate = 0.01
     dtype: str = "float32"  # torch's default dtype
-    data_seed: int = 0  # input and target: numpy.random.default_rng(data_seed) standard normals
+    data_seed: NonNegative = 0  # input and target: numpy.random.default_rng(data_seed) standard normals
 
 
 CONFIG = Config()

@@ -44,7 +44,7 @@ from flax import nnx
 
 from jaxport import convert, optim
 from jaxport.data import np_dtype
-from jaxport.spec import Example
+from jaxport.spec import Example, Magnitude, NonNegative
 
 Params = Mapping[str, jax.Array]
 
@@ -52,11 +52,11 @@ Params = Mapping[str, jax.Array]
 @dataclasses.dataclass(frozen=True)
 class Config:
     lr: float = 0.01  # the notes' blitz: optim.SGD(net.parameters(), lr=0.01)
-    clip_value: float = 1.0  # seed: clip_grad_value_(model.parameters(), clip_value=1)
-    max_norm: float = 1.0  # seed: clip_grad_norm_(model.parameters(), clip_norm=1) (torch's keyword: max_norm)
+    clip_value: Magnitude = 1.0  # seed: clip_grad_value_(model.parameters(), clip_value=1)
+    max_norm: Magnitude = 1.0  # seed: clip_grad_norm_(model.parameters(), clip_norm=1) (torch's keyword: max_norm)
     dtype: str = "float32"  # torch's default dtype
-    small_norm: float = 1e-4  # not in the notes: small gradients' total norm, where torch's + 1e-6 is 1% (clip_small)
-    data_seed: int = 0  # input (8, 4) and target (8, 3): 3 * numpy.random.default_rng(data_seed) standard normals
+    small_norm: Magnitude = 1e-4  # not in the notes: small gradients' total norm, where torch's + 1e-6 is 1% (clip_small)
+    data_seed: NonNegative = 0  # input (8, 4) and target (8, 3): 3 * numpy.random.default_rng(data_seed) standard normals
 
 
 CONFIG = Config()

@@ -47,7 +47,7 @@ import numpy as np
 import optax
 
 from jaxport.data import np_dtype
-from jaxport.spec import Example
+from jaxport.spec import Example, Magnitude, NonNegative, Positive
 
 Array = jax.Array
 
@@ -55,10 +55,10 @@ Array = jax.Array
 @dataclasses.dataclass(frozen=True)
 class Config:
     dtype: str = "float32"  # torch's default dtype
-    seed: int = 0  # the regular set: numpy.random.default_rng(seed) draws (--seed)
-    rows: int = 12  # rows of the regular set (the first is the seed's [-2.34, 3.61])
-    classes: int = 3  # classes of the multiclass set (weights, ignore_index)
-    extreme: float = 1e4  # the extreme set's logit magnitude
+    seed: NonNegative = 0  # the regular set: numpy.random.default_rng(seed) draws (--seed)
+    rows: Positive = 12  # rows of the regular set (the first is the seed's [-2.34, 3.61])
+    classes: Positive = 3  # classes of the multiclass set (weights, ignore_index)
+    extreme: Magnitude = 1e4  # the extreme set's logit magnitude
     ignore_index: int = -100  # torch's default ignore_index
 
 

@@ -42,22 +42,22 @@ from jaxport import optim
 from jaxport.data import np_dtype
 from jaxport.examples._polynomial import scalar
 from jaxport.examples.e27_pytorch_linear_regression import model  # the seed's one PyTorchLinearRegression
-from jaxport.spec import Example
+from jaxport.spec import Example, NonNegative, Positive
 
 Params = Mapping[str, jax.Array]
 
 
 @dataclasses.dataclass(frozen=True)
 class Config:
-    steps: int = 250  # seed: train(model, dataloader) with epochs=10, 25 batches each: one step per batch
+    steps: Positive = 250  # seed: train(model, dataloader) with epochs=10, 25 batches each: one step per batch
     lr: float = 0.01  # seed: optimiser = torch.optim.SGD(model.parameters(), lr=0.01)
     dtype: str = "float32"  # seed: torch.randn's default dtype
-    print_every: int = 25  # seed: print("Loss:", loss.item()); print() after each epoch (its last batch)
-    seed: int = 0  # the shuffle: random.Random(seed).shuffle(order) once per epoch (the seed's `shuffle`)
-    data_seed: int = 0  # X, y: numpy.random.default_rng(data_seed) standard normals (seed: torch.randn)
-    num_examples: int = 100  # seed: create_dummy_dataset(100, 4)
-    num_features: int = 4  # seed: 4 features each; PyTorchLinearRegression(4, 1)
-    batch_size: int = 4  # seed: create_dummy_dataloader(X, y, batch_size=4)
+    print_every: Positive = 25  # seed: print("Loss:", loss.item()); print() after each epoch (its last batch)
+    seed: NonNegative = 0  # the shuffle: random.Random(seed).shuffle(order) once per epoch (the seed's `shuffle`)
+    data_seed: NonNegative = 0  # X, y: numpy.random.default_rng(data_seed) standard normals (seed: torch.randn)
+    num_examples: Positive = 100  # seed: create_dummy_dataset(100, 4)
+    num_features: Positive = 4  # seed: 4 features each; PyTorchLinearRegression(4, 1)
+    batch_size: Positive = 4  # seed: create_dummy_dataloader(X, y, batch_size=4)
 
 
 CONFIG = Config()
