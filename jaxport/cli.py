@@ -57,6 +57,26 @@ def _repeats(s: str) -> int:
     return v
 
 
+MAX_PROCESSES = 64
+
+
+def _processes(s: str) -> int:
+    v = _positive_int(s)
+    if v > MAX_PROCESSES:
+        raise argparse.ArgumentTypeError(f"expected at most {MAX_PROCESSES} processes, got {s}")
+    return v
+
+
+def _port(s: str) -> int:
+    try:
+        v = int(s)
+    except ValueError:
+        v = 0
+    if not 1024 <= v < 65536:
+        raise argparse.ArgumentTypeError(f"expected a TCP port from 1024 to 65535, got {s!r}")
+    return v
+
+
 def _path(s: str) -> str:
     """A file or folder path flag: anything but an empty string (which would silently mean 'none')."""
     if not s.strip():
@@ -148,6 +168,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the JAX port (default), or the reference: torch (NumPy for E01); 'reference' names either")
     p.add_argument("--save", type=_path, metavar="PATH", help="write the trained parameters: .pth (a torch state_dict), "
                    ".safetensors, .npz or .json, by extension (atomically)")
+    p.add_argument("--processes", type=_processes, metavar="N", help="with --data-parallel: N local processes joined "
+                   "through a coordinator on 127.0.0.1, the mesh spanning all their devices (jaxport.distributed)")
+    p.add_argument("--port", type=_port, help="with --processes: the coordinator's port (default: a free one)")
     p.add_argument("--data-parallel", action="store_true", help="JAX: shard each batch over every device of --device "
                    "(jax.sharding; E17, E21, E28)")
     _add_settings(p, dtype_choices=("float32", "float64"), dtype_help="default: the seed's")
@@ -433,6 +456,17 @@ def cmd_run(args) -> int:
         from jaxport import parallel
 
         parallel.require_batch(example)  # before any output
+    if (args.processes or args.port) and not args.data_parallel:
+        raise UsageError(f"{'--processes' if args.processes else '--port'}: give it with --data-parallel")
+    if args.port and not args.processes:
+        raise UsageError("--port: the coordinator's port of a --processes run; give it with --processes")
+    if args.processes and args.cluster is None:  # the launcher: everything is checked, start the processes
+        from jaxport import distributed
+
+        return distributed.launch(_without(args.argv, ("--processes", "--port")), args.processes, port=args.port)
+    leader = args.cluster is None or args.cluster.leader
+    if not leader:  # the same compiled chunks as process 0, which alone prints, writes JSON and saves
+        report = (lambda line: None) if report is not None else None
     if report is not None and example.header_lines is not None:
         for line in example.header_lines(cfg):  # the same for either framework: what the run reads
             report(line)
@@ -447,6 +481,8 @@ def cmd_run(args) -> int:
         ref_mod = _reference(example, args.framework)
         run = ref_mod.train(p0, example.make_data(cfg), cfg, device=args.device, report=report)
         framework, final, losses, seconds = ref_mod.FRAMEWORK, run.params, run.losses, run.seconds
+    if not leader:
+        return 0
     if args.json:
         print(json.dumps({
             "example": example.id, "framework": framework, "dtype": cfg.dtype, "device": args.device,
@@ -459,6 +495,19 @@ def cmd_run(args) -> int:
         checkpoint.save({k: np.asarray(v) for k, v in example.params_in(final).items()}, args.save)
         print(f"wrote {args.save}" + (" (replaced the file that was there)" if existed else ""), file=sys.stderr)
     return 0
+
+
+def _without(argv: Sequence[str], flags: tuple[str, ...]) -> list[str]:
+    """``argv`` less each of ``flags`` and its value (``--flag V`` or ``--flag=V``)."""
+    out, skip = [], False
+    for token in argv:
+        if skip:
+            skip = False
+        elif token in flags:
+            skip = True
+        elif not any(token.startswith(f + "=") for f in flags):
+            out.append(token)
+    return out
 
 
 def _reference(example, framework: str):
@@ -682,6 +731,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = None
     try:
         args = parser.parse_args(argv)
+        args.argv = list(sys.argv[1:] if argv is None else argv)
+        args.cluster = _join_cluster(args)  # a process of a multi-process run joins before JAX's backend starts
         enable_x64()  # before any array exists: float32 and float64 runs share one process
         limit_cpu_threads(cpu_threads_from_env())  # see jaxport._config: small kernels, 2 cores
         code = args.func(args)
@@ -698,6 +749,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return _fail("interrupted", 130)
     except Exception as e:
+        if getattr(args, "cluster", None) is not None:  # a collective failed: a peer died, or the network
+            first = (str(e).strip().splitlines() or [""])[0]
+            return _fail(f"process {args.cluster.process_id}: the run failed ({type(e).__name__}: {first[:200]})", 1)
         if not getattr(args, "sets", None):
             raise
         # --set can give a config the port was not written for (E13 --set momentum=0.0: torch keeps no
@@ -706,6 +760,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         first = (str(e).strip().splitlines() or [""])[0]
         return _fail(f"{sets}: the run fails with this config ({type(e).__name__}: {first[:200]}); "
                      "the example's port does not support this override", 2)
+
+
+def _join_cluster(args):
+    """The multi-process run this process belongs to (``jaxport.distributed``'s environment), joined;
+    None when it is on its own."""
+    from jaxport import distributed
+
+    cluster = distributed.from_env()
+    if cluster is None:
+        return None
+    if args.command != "run" or not args.data_parallel:
+        raise UsageError(f"{', '.join(distributed.ENV)} are set: a process of a multi-process run runs "
+                         "`jaxport run EXX --data-parallel`; unset them for anything else")
+    distributed.join(cluster)
+    return cluster
 
 
 def _fail(message: str, code: int) -> int:

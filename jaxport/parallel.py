@@ -58,8 +58,21 @@ def shard(example: Example, data: Mapping[str, Any], m: Mesh) -> dict[str, jax.A
         spec = [None] * np.ndim(value)
         if key in example.batch_axes:
             spec[example.batch_axes[key]] = AXIS
-        out[key] = jax.device_put(value, NamedSharding(m, PartitionSpec(*spec)))
+        out[key] = place(value, NamedSharding(m, PartitionSpec(*spec)))
     return out
+
+
+def place(value: Any, sharding: NamedSharding) -> jax.Array:
+    """``value`` (the same NumPy array in every process) laid out as ``sharding``: each process hands
+    its own devices their pieces, so it serves a mesh over one process's devices or over many
+    (:mod:`jaxport.distributed`), where ``device_put`` could not reach another process's devices."""
+    value = np.asarray(value)
+    return jax.make_array_from_callback(value.shape, sharding, lambda index: value[index])
+
+
+def replicate(tree: Mapping[str, Any], m: Mesh) -> dict[str, jax.Array]:
+    """Every leaf whole on every device of the mesh (the training state)."""
+    return {k: place(v, NamedSharding(m, PartitionSpec())) for k, v in tree.items()}
 
 
 def placement(example: Example, device: str = "cpu", devs: Sequence[jax.Device] | None = None):
@@ -69,7 +82,7 @@ def placement(example: Example, device: str = "cpu", devs: Sequence[jax.Device] 
 
     def place(state: Mapping[str, Any], data: Mapping[str, Any]) -> tuple[Any, dict[str, jax.Array]]:
         m = mesh(example, data, devs)
-        return jax.device_put(dict(state), NamedSharding(m, PartitionSpec())), shard(example, data, m)
+        return replicate(state, m), shard(example, data, m)
 
     return place
 
@@ -83,5 +96,5 @@ def train(example: Example, params: Mapping[str, np.ndarray], cfg: Any, *, devic
     devs = list(devs) if devs is not None else devices(device)
     data = example.make_data(cfg)
     m = mesh(example, data, devs)
-    state = jax.device_put(example.state(params), NamedSharding(m, PartitionSpec()))
+    state = replicate(example.state(params), m)
     return training.train_placed(example, state, shard(example, data, m), cfg, report=report, chunk=chunk)

@@ -98,7 +98,7 @@ def test_orders_file_and_bad_orders(capsys, tmp_path):
     good.write_text(json.dumps([6, 5, 4] * 100))
     assert main(["run", "E08", "--orders", str(good), "--steps", "300", "--json"]) == 0
     capsys.readouterr()
-    for content, needle in [("[4, 7]", "expected a JSON list of orders 4, 5 or 6"), ("[4, 5]", "has 2 orders, the run needs 300"),
+    for content, needle in [("[4, 7]", "expected a JSON list of orders 4, 5 or 6"), ("[4, 5]", "has 2 orders, the run has 300 steps"),
                             ("{", "cannot read it")]:
         bad = tmp_path / "bad.json"
         bad.write_text(content)
