@@ -363,28 +363,34 @@ def _check_path(flag: str, value: str | None) -> None:
         raise UsageError(f"{flag} {value}: {e.strerror or e}") from None
 
 
+_FIELD_FLAGS = (("--steps", "steps", "steps", "it runs no steps"), ("--lr", "lr", "lr", "it makes no update"),
+                ("--orders", "orders", "orders_file", "only E08 has per-step orders"),
+                ("--data-dir", "data_dir", "data_dir", "it reads no dataset files (E17 and E21 do)"))
+
+
+def _check_flags_apply(examples, args) -> None:
+    """A flag for a config field is refused when none of the examples given has the field (``run E10
+    --steps 5``: E10 trains nothing); with several examples it applies to those that have it."""
+    for flag, attr, key, why in _FIELD_FLAGS:
+        if getattr(args, attr) is None:
+            continue
+        if not any(key in {f.name for f in dataclasses.fields(e.config)} for e in examples):
+            if len(examples) == 1:
+                raise UsageError(f"{flag}: {examples[0].label} has no {key}: {why}")
+            raise UsageError(f"{flag}: none of {', '.join(e.id for e in examples)} has a '{key}' to set")
+
+
 def _config(example, args, **fixed) -> dict:
     """Overrides of the example's config from the flags (only the fields its config has), ``--set`` included.
-    A flag for a field the example does not have (``--steps`` for one that trains nothing) is a UsageError."""
+    Whether a flag applies to any example at all is checked once, by :func:`_check_flags_apply`."""
     fields = {f.name for f in dataclasses.fields(example.config)}
     for flag, value in (("--init", args.init), ("--orders", args.orders), ("--data-dir", args.data_dir)):
         _check_path(flag, value)
     out = _set_overrides(example, args)
-    for flag, key, value, why in (("--steps", "steps", args.steps, "it runs no steps"),
-                                  ("--lr", "lr", args.lr, "it makes no update")):
-        if value is not None and key not in fields:
-            raise UsageError(f"{flag}: {example.label} has no {key}: {why}")
-    out.update({k: v for k, v in dict(steps=args.steps, lr=args.lr, **fixed).items() if v is not None})
+    flagged = {key: getattr(args, attr) for _, attr, key, _ in _FIELD_FLAGS}
+    out.update({k: v for k, v in {**flagged, **fixed}.items() if v is not None and (k in fields or k in fixed)})
     if "seed" in fields:  # the example draws more than initial values from --seed (E08's orders)
         out["seed"] = 0 if args.seed is None else args.seed
-    if args.orders is not None:
-        if "orders_file" not in fields:
-            raise UsageError(f"--orders: {example.label} has no per-step orders (only E08 does)")
-        out["orders_file"] = args.orders
-    if args.data_dir is not None:
-        if "data_dir" not in fields:
-            raise UsageError(f"--data-dir: {example.label} reads no dataset files (E17 and E21 do)")
-        out["data_dir"] = args.data_dir
     return out
 
 
@@ -437,6 +443,7 @@ def cmd_run(args) -> int:
     from jaxport import checkpoint, params, training
 
     (example,) = _examples(argparse.Namespace(all=False, example=args.example))
+    _check_flags_apply([example], args)
     init = _init(example, args)
     cfg = dataclasses.replace(example.config, **_config(example, args, dtype=args.dtype))
     check_fits(example, cfg)
@@ -573,6 +580,7 @@ def cmd_compare(args) -> int:
     if args.plot:
         report.check_plot_path(Path(args.plot))
     examples = _examples(args)
+    _check_flags_apply(examples, args)
     for example in examples:  # every flag checked against every example before anything runs
         overrides = _config(example, args)
         for dtype in _dtypes(example, args):

@@ -144,6 +144,12 @@ def test_a_flag_the_example_does_not_have_is_refused(capsys, example, argv, need
         assert_one_line_error(code, err, argv[0], needle)
 
 
+def test_with_several_examples_a_flag_applies_to_those_that_have_it(capsys):
+    code, _, err = run_cli(capsys, "compare", "E10", "E12", "--steps", "5")
+    assert_one_line_error(code, err, "--steps", "none of E10, E12 has a 'steps' to set")
+    # E03 trains, E12 does not: --steps reaches E03 alone (test_seed_sweep runs that pair)
+
+
 # --- resources -----------------------------------------------------------------------------------------
 
 def test_an_npz_declaring_a_huge_array_is_refused_before_it_is_read(capsys, tmp_path):
