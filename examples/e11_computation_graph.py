@@ -16,11 +16,11 @@ from jaxport.cli import script, view_lines
 
 def views(framework: str, cfg, params) -> list[str]:
     """The graph as the chosen framework shows it: JAX's jaxpr, or torch's grad_fn chain."""
-    from jaxport.examples import e11_computation_graph as e11
+    from jaxport.examples.e11_computation_graph import port as e11
 
     if framework == "jax":
         return e11.graph_lines(cfg)
-    from jaxport.examples import e11_computation_graph_torch as ref
+    from jaxport.examples.e11_computation_graph import reference as ref
 
     return ref.grad_fn_lines(params)
 

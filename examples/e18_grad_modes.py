@@ -16,11 +16,11 @@ from jaxport.cli import script, view_lines
 
 def views(framework: str, cfg, params) -> list[str]:
     """The graph as the chosen framework shows it: JAX's jaxpr, or torch's grad_fn chain."""
-    from jaxport.examples import e18_grad_modes as e18
+    from jaxport.examples.e18_grad_modes import port as e18
 
     if framework == "jax":
         return e18.graph_lines(cfg)
-    from jaxport.examples import e18_grad_modes_torch as ref
+    from jaxport.examples.e18_grad_modes import reference as ref
 
     return ref.grad_fn_lines(params)
 

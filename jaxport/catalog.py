@@ -20,8 +20,19 @@ class Entry:
     idiom: str  # the JAX idiom it teaches
 
     @property
-    def module(self) -> str:
+    def package(self) -> str:
+        """The example's folder as a package: ``jaxport.examples.e03_polynomial_autograd``."""
         return f"jaxport.examples.{self.id.lower()}_{self.name}"
+
+    @property
+    def module(self) -> str:
+        """The JAX port: ``<package>.port``."""
+        return f"{self.package}.port"
+
+    @property
+    def reference(self) -> str:
+        """The reference beside it (torch, or the seed's NumPy for E01 and E26): ``<package>.reference``."""
+        return f"{self.package}.reference"
 
 
 _S0, _S1, _S2, _S3, _S4 = (

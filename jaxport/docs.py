@@ -332,8 +332,8 @@ def _cell(src: Source, phase: str) -> str:
 
 def side_by_side(ref: Source, jax_src: Source, ref_label: str) -> str:
     """The two sources as an HTML table: one row per phase either side has, reference left, JAX right."""
-    rows = ["<table>", f'<tr><th width="50%">{ref_label}: <a href="../{ref.rel}"><code>{ref.path.name}</code></a></th>'
-            f'<th width="50%">JAX: <a href="../{jax_src.rel}"><code>{jax_src.path.name}</code></a></th></tr>']
+    rows = ["<table>", f'<tr><th width="50%">{ref_label}: <a href="../{ref.rel}"><code>{ref.path.parent.name}/{ref.path.name}</code></a></th>'
+            f'<th width="50%">JAX: <a href="../{jax_src.rel}"><code>{jax_src.path.parent.name}/{jax_src.path.name}</code></a></th></tr>']
     for phase in PHASES:
         if phase not in ref.phases and phase not in jax_src.phases:
             continue
@@ -396,7 +396,7 @@ def page(e: Entry, docs: Path = DOCS) -> str:
     if not catalog.is_implemented(e):
         return "\n".join(head + [
             f"**Not implemented yet.** {e.id} is in the catalog (`jaxport list`) but has no JAX port "
-            f"(`jaxport/examples/{e.id.lower()}_{e.name}.py`) yet; this page will show its PyTorch reference and "
+            f"(`jaxport/examples/{e.id.lower()}_{e.name}/port.py`) yet; this page will show its PyTorch reference and "
             "JAX port side by side once it lands (`jaxport docs` regenerates it).", ""])
     try:
         example = catalog.load(e.id)

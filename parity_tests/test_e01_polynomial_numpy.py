@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from jaxport import params
-from jaxport.examples import e01_polynomial_numpy as e01
-from jaxport.examples import e01_polynomial_numpy_ref as ref
+from jaxport.examples.e01_polynomial_numpy import port as e01
+from jaxport.examples.e01_polynomial_numpy import reference as ref
 
 from _helpers import assert_parity
 

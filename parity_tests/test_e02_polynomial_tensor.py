@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from jaxport import params
-from jaxport.examples import e02_polynomial_tensor as e02
+from jaxport.examples.e02_polynomial_tensor import port as e02
 
 from _helpers import assert_parity
 

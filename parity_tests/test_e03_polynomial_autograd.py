@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from jaxport import params
-from jaxport.examples import e01_polynomial_numpy as e01
-from jaxport.examples import e03_polynomial_autograd as e03
+from jaxport.examples.e01_polynomial_numpy import port as e01
+from jaxport.examples.e03_polynomial_autograd import port as e03
 
 from _helpers import assert_parity
 

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from jaxport.examples import e04_legendre_custom_function as e04
-from jaxport.examples.e04_legendre_custom_function_torch import LegendrePolynomial3
+from jaxport.examples.e04_legendre_custom_function import port as e04
+from jaxport.examples.e04_legendre_custom_function.reference import LegendrePolynomial3
 
 from _helpers import assert_parity
 

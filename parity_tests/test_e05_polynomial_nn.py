@@ -11,8 +11,8 @@ import torch
 from flax import nnx
 
 from jaxport import convert, params
-from jaxport.examples import e05_polynomial_nn as e05
-from jaxport.examples import e05_polynomial_nn_torch as ref
+from jaxport.examples.e05_polynomial_nn import port as e05
+from jaxport.examples.e05_polynomial_nn import reference as ref
 
 from _helpers import assert_parity
 

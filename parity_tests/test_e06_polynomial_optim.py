@@ -9,8 +9,8 @@ import optax
 import pytest
 
 from jaxport import harness, params
-from jaxport.examples import e06_polynomial_optim as e06
-from jaxport.examples import e06_polynomial_optim_torch as ref
+from jaxport.examples.e06_polynomial_optim import port as e06
+from jaxport.examples.e06_polynomial_optim import reference as ref
 
 from _helpers import assert_parity
 

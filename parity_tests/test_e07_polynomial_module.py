@@ -10,9 +10,9 @@ import torch
 from flax import nnx
 
 from jaxport import params, training
-from jaxport.examples import e03_polynomial_autograd as e03
-from jaxport.examples import e07_polynomial_module as e07
-from jaxport.examples.e07_polynomial_module_torch import Polynomial3 as TorchPolynomial3
+from jaxport.examples.e03_polynomial_autograd import port as e03
+from jaxport.examples.e07_polynomial_module import port as e07
+from jaxport.examples.e07_polynomial_module.reference import Polynomial3 as TorchPolynomial3
 
 from _helpers import assert_parity
 

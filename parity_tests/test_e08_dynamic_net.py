@@ -11,8 +11,8 @@ import pytest
 
 from jaxport import optim, params, training
 from jaxport.cli import main
-from jaxport.examples import e08_dynamic_net as e08
-from jaxport.examples import e08_dynamic_net_torch as ref
+from jaxport.examples.e08_dynamic_net import port as e08
+from jaxport.examples.e08_dynamic_net import reference as ref
 
 from _helpers import assert_parity
 

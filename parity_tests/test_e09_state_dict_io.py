@@ -11,7 +11,7 @@ import torch
 from jaxport import checkpoint
 from jaxport.cli import main
 from jaxport.errors import UsageError
-from jaxport.examples import e09_state_dict_io as e09
+from jaxport.examples.e09_state_dict_io import port as e09
 
 from _helpers import assert_parity
 

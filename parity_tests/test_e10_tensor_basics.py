@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from jaxport.examples import e10_tensor_basics as e10
-from jaxport.examples import e10_tensor_basics_torch as e10_torch
+from jaxport.examples.e10_tensor_basics import port as e10
+from jaxport.examples.e10_tensor_basics import reference as e10_torch
 
 from _helpers import assert_parity
 

@@ -10,8 +10,8 @@ import pytest
 import torch
 
 from jaxport import harness, params
-from jaxport.examples import e11_computation_graph as e11
-from jaxport.examples import e11_computation_graph_torch as ref
+from jaxport.examples.e11_computation_graph import port as e11
+from jaxport.examples.e11_computation_graph import reference as ref
 
 from _helpers import assert_parity
 

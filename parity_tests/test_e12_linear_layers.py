@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from jaxport import convert, params
-from jaxport.examples import e12_linear_layers as e12
+from jaxport.examples.e12_linear_layers import port as e12
 
 from _helpers import assert_parity
 

@@ -12,8 +12,8 @@ from flax import nnx
 
 from jaxport import convert, params, training
 from jaxport.cli import main
-from jaxport.examples import e13_mycoolnet as e13
-from jaxport.examples import e13_mycoolnet_torch as ref
+from jaxport.examples.e13_mycoolnet import port as e13
+from jaxport.examples.e13_mycoolnet import reference as ref
 
 from _helpers import assert_parity
 

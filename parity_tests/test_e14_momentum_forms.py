@@ -9,7 +9,7 @@ import optax
 import pytest
 
 from jaxport import harness, params
-from jaxport.examples import e14_momentum_forms as e14
+from jaxport.examples.e14_momentum_forms import port as e14
 
 from _helpers import init_for
 

@@ -10,8 +10,8 @@ import pytest
 import torch
 
 from jaxport import optim, params
-from jaxport.examples import e15_adam_lookahead as e15
-from jaxport.examples import e15_adam_lookahead_torch as ref
+from jaxport.examples.e15_adam_lookahead import port as e15
+from jaxport.examples.e15_adam_lookahead import reference as ref
 
 from _helpers import assert_parity
 

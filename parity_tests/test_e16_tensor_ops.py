@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from jaxport.examples import e16_tensor_ops as e16
-from jaxport.examples import e16_tensor_ops_torch as e16_torch
+from jaxport.examples.e16_tensor_ops import port as e16
+from jaxport.examples.e16_tensor_ops import reference as e16_torch
 
 from _helpers import assert_parity
 

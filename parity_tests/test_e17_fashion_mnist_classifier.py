@@ -13,8 +13,8 @@ from jaxport import harness, params, training
 from jaxport.cli import main
 from jaxport.errors import UsageError
 from jaxport.reference import ReplaySampler, replay_epochs
-from jaxport.examples import e17_fashion_mnist_classifier as e17
-from jaxport.examples import e17_fashion_mnist_classifier_torch as ref
+from jaxport.examples.e17_fashion_mnist_classifier import port as e17
+from jaxport.examples.e17_fashion_mnist_classifier import reference as ref
 
 from _helpers import assert_parity
 from test_datasets_idx import write_fashion_mnist

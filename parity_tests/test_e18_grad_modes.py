@@ -11,8 +11,8 @@ import torch
 
 from jaxport import harness, params
 from jaxport.tolerances import tolerance
-from jaxport.examples import e18_grad_modes as e18
-from jaxport.examples import e18_grad_modes_torch as ref
+from jaxport.examples.e18_grad_modes import port as e18
+from jaxport.examples.e18_grad_modes import reference as ref
 
 from _helpers import assert_parity
 

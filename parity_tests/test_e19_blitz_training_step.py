@@ -11,7 +11,7 @@ from flax import nnx
 
 from jaxport import convert
 from jaxport.examples import _resnet, _resnet_torch
-from jaxport.examples import e19_blitz_training_step as e19
+from jaxport.examples.e19_blitz_training_step import port as e19
 
 from _helpers import assert_parity
 

@@ -9,8 +9,8 @@ import pytest
 
 from jaxport import optim, params
 from jaxport.examples import _resnet
-from jaxport.examples import e20_finetune_freeze as e20
-from jaxport.examples import e20_finetune_freeze_torch as ref
+from jaxport.examples.e20_finetune_freeze import port as e20
+from jaxport.examples.e20_finetune_freeze import reference as ref
 
 from _helpers import assert_parity
 

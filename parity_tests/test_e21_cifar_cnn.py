@@ -13,9 +13,9 @@ from flax import nnx
 
 from jaxport import harness, params
 from jaxport.cli import main
-from jaxport.examples import e21_cifar_cnn as e21
-from jaxport.examples import e21_cifar_cnn_torch as ref
-from jaxport.examples import e22_manual_sgd_update as e22
+from jaxport.examples.e21_cifar_cnn import port as e21
+from jaxport.examples.e21_cifar_cnn import reference as ref
+from jaxport.examples.e22_manual_sgd_update import port as e22
 
 from _helpers import assert_parity
 
@@ -37,7 +37,7 @@ def test_parity_float64(device):
 
 def test_one_net_shared_with_e22():
     """E21 trains E22's Net (one definition each side), from E22's init."""
-    assert ref.Net is __import__("jaxport.examples.e22_manual_sgd_update_torch", fromlist=["Net"]).Net
+    assert ref.Net is __import__("jaxport.examples.e22_manual_sgd_update.reference", fromlist=["Net"]).Net
     assert e21.SHAPES is e22.SHAPES and e21.DEFAULT_INIT is e22.DEFAULT_INIT
 
 

@@ -9,8 +9,8 @@ import torch
 from jax.flatten_util import ravel_pytree
 
 from jaxport import params, training
-from jaxport.examples import e22_manual_sgd_update as e22
-from jaxport.examples import e22_manual_sgd_update_torch as ref
+from jaxport.examples.e22_manual_sgd_update import port as e22
+from jaxport.examples.e22_manual_sgd_update import reference as ref
 
 from _helpers import assert_parity
 

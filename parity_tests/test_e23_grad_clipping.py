@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from jaxport import harness, optim, params, training
-from jaxport.examples import e23_grad_clipping as e23
+from jaxport.examples.e23_grad_clipping import port as e23
 
 from _helpers import init_for
 

@@ -8,8 +8,8 @@ import torch
 
 from jaxport import harness, params
 from jaxport.tolerances import tolerance
-from jaxport.examples import e24_tensor_hooks as e24
-from jaxport.examples import e24_tensor_hooks_torch as ref
+from jaxport.examples.e24_tensor_hooks import port as e24
+from jaxport.examples.e24_tensor_hooks import reference as ref
 
 from _helpers import assert_parity
 

@@ -11,8 +11,8 @@ import torch
 import torch.nn as nn
 
 from jaxport import training
-from jaxport.examples import e25_loss_functions as e25
-from jaxport.examples import e25_loss_functions_torch as ref
+from jaxport.examples.e25_loss_functions import port as e25
+from jaxport.examples.e25_loss_functions import reference as ref
 
 from _helpers import assert_parity
 

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from jaxport import harness, params
-from jaxport.examples import e26_linear_regression_numpy as e26
-from jaxport.examples import e26_linear_regression_numpy_ref as ref
+from jaxport.examples.e26_linear_regression_numpy import port as e26
+from jaxport.examples.e26_linear_regression_numpy import reference as ref
 
 from _helpers import assert_parity
 

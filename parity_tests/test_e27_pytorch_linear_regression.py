@@ -8,8 +8,8 @@ import torch
 import torch.nn.functional as F
 
 from jaxport import params
-from jaxport.examples import e27_pytorch_linear_regression as e27
-from jaxport.examples import e27_pytorch_linear_regression_torch as ref
+from jaxport.examples.e27_pytorch_linear_regression import port as e27
+from jaxport.examples.e27_pytorch_linear_regression import reference as ref
 
 from _helpers import assert_parity
 

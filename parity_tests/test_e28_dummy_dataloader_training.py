@@ -12,8 +12,8 @@ import torch
 
 from jaxport import params, training
 from jaxport.cli import main
-from jaxport.examples import e28_dummy_dataloader_training as e28
-from jaxport.examples import e28_dummy_dataloader_training_torch as ref
+from jaxport.examples.e28_dummy_dataloader_training import port as e28
+from jaxport.examples.e28_dummy_dataloader_training import reference as ref
 
 from _helpers import assert_parity
 

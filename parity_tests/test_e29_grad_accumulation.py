@@ -8,8 +8,8 @@ import torch
 import torch.nn.functional as F
 
 from jaxport import params
-from jaxport.examples import e29_grad_accumulation as e29
-from jaxport.examples import e29_grad_accumulation_torch as ref
+from jaxport.examples.e29_grad_accumulation import port as e29
+from jaxport.examples.e29_grad_accumulation import reference as ref
 
 from _helpers import assert_parity
 

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from jaxport import harness, tolerances
-from jaxport.examples import e03_polynomial_autograd as e03
-from jaxport.examples import e04_legendre_custom_function as e04
+from jaxport.examples.e03_polynomial_autograd import port as e03
+from jaxport.examples.e04_legendre_custom_function import port as e04
 
 from _helpers import init_for
 
@@ -156,7 +156,7 @@ def test_every_table_entry_has_a_reason_and_every_regime_an_entry():
 
 def test_a_trajectory_too_long_to_record_whole_records_an_even_sample():
     """E17 on the real Fashion-MNIST's 5 epochs (4690 steps) would record ~100 GiB whole: a sample that fits."""
-    from jaxport.examples import e17_fashion_mnist_classifier as e17
+    from jaxport.examples.e17_fashion_mnist_classifier import port as e17
 
     cfg = dataclasses.replace(e17.EXAMPLE.config, steps=4690)
     steps = harness.record_steps(e17.EXAMPLE, cfg, e17.EXAMPLE.init())

@@ -13,7 +13,7 @@ import pytest
 from jaxport import catalog, parallel
 from jaxport.errors import UsageError
 from jaxport.cli import main
-from jaxport.examples import e03_polynomial_autograd as e03
+from jaxport.examples.e03_polynomial_autograd import port as e03
 
 HERE = Path(__file__).resolve().parent
 

@@ -22,13 +22,13 @@ import pytest
 
 from jaxport import harness, optim
 from jaxport.examples import _resnet
-from jaxport.examples import e06_polynomial_optim as e06
-from jaxport.examples import e13_mycoolnet as e13
-from jaxport.examples import e15_adam_lookahead as e15
-from jaxport.examples import e17_fashion_mnist_classifier as e17
-from jaxport.examples import e19_blitz_training_step as e19
-from jaxport.examples import e22_manual_sgd_update as e22
-from jaxport.examples import e23_grad_clipping as e23
+from jaxport.examples.e06_polynomial_optim import port as e06
+from jaxport.examples.e13_mycoolnet import port as e13
+from jaxport.examples.e15_adam_lookahead import port as e15
+from jaxport.examples.e17_fashion_mnist_classifier import port as e17
+from jaxport.examples.e19_blitz_training_step import port as e19
+from jaxport.examples.e22_manual_sgd_update import port as e22
+from jaxport.examples.e23_grad_clipping import port as e23
 from jaxport.optim import AdamState, RmspropState, SgdState, _lerp, _map_leaves, _one_minus_pow, _zeros_count
 
 DTYPES = ["float32", "float64"]

@@ -5,7 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxport import harness, params, training
-from jaxport.examples import e03_polynomial_autograd as e03
+from jaxport.examples.e03_polynomial_autograd import port as e03
 
 
 def _e03_placed() -> tuple[dict, dict]:

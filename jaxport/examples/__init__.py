@@ -1,6 +1,6 @@
 """One module per catalog example (E01–E29), in the seeds' order, each with its reference beside it.
 
-A JAX port ``eNN_name.py`` is a handful of pure functions and one spec:
+Example ENN lives in the folder ``eNN_name/``: its JAX port ``port.py`` is a handful of pure functions and one spec:
 
 - ``predict(params, x)``, ``loss_and_grad(params, data) -> (loss, grads)``;
 - ``step(params, data, t, cfg) -> (params, aux)``: one training step, ``aux["loss"]`` the loss
@@ -8,13 +8,13 @@ A JAX port ``eNN_name.py`` is a handful of pure functions and one spec:
 - ``CONFIG``: a frozen config whose defaults are the seed's settings;
 - ``EXAMPLE = Example(...)``: what the harness, the training loop and the CLI need.
 
-Its reference ``eNN_name_torch.py`` (E01: ``e01_polynomial_numpy_ref.py``, the seed's NumPy) is the
+Its reference ``reference.py`` beside it (E01 and E26: the seed's NumPy) is the
 seed's code with explicit initial values, exposing ``FRAMEWORK`` and
 ``train(params, data, cfg, *, device, record, report) -> RefRun``.
 
 From Python::
 
-    from jaxport.examples import e03_polynomial_autograd as e03
+    from jaxport.examples.e03_polynomial_autograd import port as e03
     result = e03.EXAMPLE.train(e03.EXAMPLE.init(seed=0))   # prints the seed's lines
     result.params, result.losses
 """

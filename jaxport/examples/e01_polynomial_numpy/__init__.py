@@ -1,0 +1,1 @@
+"""E01 polynomial_numpy: ``port.py`` (JAX) beside ``reference.py`` (the seed's code)."""

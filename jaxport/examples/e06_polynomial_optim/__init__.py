@@ -1,0 +1,1 @@
+"""E06 polynomial_optim: ``port.py`` (JAX) beside ``reference.py`` (the seed's code)."""

@@ -1,0 +1,1 @@
+"""E10 tensor_basics: ``port.py`` (JAX) beside ``reference.py`` (the seed's code)."""

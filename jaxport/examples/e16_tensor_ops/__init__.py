@@ -1,0 +1,1 @@
+"""E16 tensor_ops: ``port.py`` (JAX) beside ``reference.py`` (the seed's code)."""

@@ -1,0 +1,1 @@
+"""E17 fashion_mnist_classifier: ``port.py`` (JAX) beside ``reference.py`` (the seed's code)."""

@@ -1,0 +1,1 @@
+"""E19 blitz_training_step: ``port.py`` (JAX) beside ``reference.py`` (the seed's code)."""

@@ -1,0 +1,175 @@
+"""E20 finetune_freeze — seed 003, "PyTorch Blitz" (freezing parameters for finetuning).
+
+The seed freezes a pretrained ResNet-18 and replaces its classifier::
+
+    model = torchvision.models.resnet18(pretrained=True)
+    # Freeze all the parameters in the network
+    for param in model.parameters():
+        param.requires_grad = False
+    # replace last linear layer (the classifier) with new unfrozen classification layer
+    model.fc = nn.Linear(512, 10)
+
+The contrast: a parameter has no ``requires_grad`` flag in JAX; what is frozen is whatever you do
+not differentiate. Here the trainable subtree (the new ``fc``) is the only argument of
+``jax.value_and_grad``; the frozen backbone is a constant, handed in with the data, so it cannot
+change and no gradient for it is ever computed (under ``jit`` the backward pass stops at ``fc``, as
+torch's does). The other JAX form, a partitioned optimizer over the whole tree, must *zero* the
+frozen leaves' updates: ``optax.multi_transform({"train": sgd, "frozen": optax.set_to_zero()}, labels)``.
+``optax.masked(sgd, mask)`` alone does NOT freeze: it passes the frozen leaves' raw gradients
+through as their updates (``parity_tests/test_e20_finetune_freeze.py`` shows both).
+
+BatchNorm: ``requires_grad = False`` freezes parameters, not buffers. The seed's model is still in
+train mode, so every forward normalises with the batch's statistics and *updates* each BatchNorm's
+running mean and variance (and ``num_batches_tracked``), frozen or not. The port does the same:
+the running statistics are part of the training state, updated by every step.
+
+Settings the seed does not give (it stops at ``model.fc = ...``): the optimizer is the blitz's
+training step's, ``SGD(model.parameters(), lr=1e-2, momentum=0.9)`` (the frozen parameters have no
+gradient and torch's SGD skips them); the loss is ``nn.CrossEntropyLoss()`` on the 10 new labels;
+5 steps on one batch of 4 ``rand`` images 3×64×64 with labels drawn in NumPy. The "pretrained"
+backbone is torchvision's init distribution drawn in NumPy (``_resnet.torch_like_init``, no
+weights can be downloaded here), loaded into both frameworks with its original 1000-class ``fc``,
+which the replacement then discards; the new ``fc`` is ``nn.Linear(512, 10)``'s init drawn in NumPy.
+"""
+
+import dataclasses
+import math
+from collections.abc import Mapping
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from jaxport import optim
+from jaxport.data import np_dtype
+from jaxport.examples import _resnet
+from jaxport.spec import Example, Magnitude, NonNegative, Positive
+
+Params = Mapping[str, jax.Array]
+NUM_CLASSES = 10  # seed: model.fc = nn.Linear(512, 10)
+SHAPES = {"fc.weight": (NUM_CLASSES, 512), "fc.bias": (NUM_CLASSES,)}  # the only trainable parameters
+PRETRAINED = "pretrained."  # data keys of the frozen model's state_dict (with its 1000-class fc)
+FIELDS = ("running_mean", "running_var", "num_batches_tracked")  # BatchNorm's buffers
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    steps: Positive = 5  # not in the seed: a few steps, enough to show what moves and what does not
+    lr: float = 1e-2  # the blitz's optimizer: torch.optim.SGD(model.parameters(), lr=1e-2, momentum=0.9)
+    momentum: Magnitude = 0.9
+    dtype: str = "float32"  # torch's default dtype
+    print_every: Positive = 1
+    batch: Positive = 4  # images per step (one batch, every step)
+    data_seed: NonNegative = 0  # images and labels: numpy.random.default_rng(data_seed)
+    pretrained_seed: NonNegative = 0  # the stand-in for the pretrained weights: _resnet.torch_like_init(pretrained_seed)
+
+
+CONFIG = Config()
+
+
+def torch_like_init(seed: int = 0) -> dict[str, np.ndarray]:
+    """``nn.Linear(512, 10)``'s init distribution (weight, then bias, U(±1/√512)) in NumPy."""
+    rng = np.random.default_rng(seed)
+    bound = 1.0 / math.sqrt(512)
+    return {k: rng.uniform(-bound, bound, shape) for k, shape in SHAPES.items()}
+
+
+DEFAULT_INIT = torch_like_init(0)
+
+
+def make_data(cfg: Config) -> dict[str, np.ndarray]:
+    """The batch (``rand`` images NCHW, integer labels in [0, 10)) and the frozen pretrained model."""
+    rng = np.random.default_rng(cfg.data_seed)
+    t = np_dtype(cfg.dtype)
+    data = {"data": rng.random((cfg.batch, 3, 64, 64)).astype(t), "labels": rng.integers(0, NUM_CLASSES, cfg.batch)}
+    return data | {PRETRAINED + k: v.astype(t) for k, v in _resnet.torch_like_init(cfg.pretrained_seed).items()}
+
+
+def backbone(data: Mapping[str, jax.Array]) -> dict[str, jax.Array]:
+    """The frozen model's parameters, by their own keys (a constant: never differentiated)."""
+    return {k[len(PRETRAINED):]: v for k, v in data.items() if k.startswith(PRETRAINED)}
+
+
+def buffer_names() -> dict[str, str]:
+    """State name (``running_mean.layer1.0.bn1``) → torch buffer key (``layer1.0.bn1.running_mean``)."""
+    return {f"{key.rsplit('.', 1)[1]}.{key.rsplit('.', 1)[0]}": key for key in _resnet.buffer_shapes()}
+
+
+def optimizer(cfg: Config) -> optax.GradientTransformationExtraArgs:
+    """torch.optim.SGD(lr, momentum) (the first momentum buffer is the raw gradient)."""
+    return optim.sgd(cfg.lr, momentum=cfg.momentum)
+
+
+def init_state(params: Mapping[str, np.ndarray]) -> dict[str, jax.Array]:
+    """The new fc, SGD's per-parameter count and momentum buffer, and a fresh model's BatchNorm buffers."""
+    buffers = _resnet.initial_buffers(np.asarray(params["fc.weight"]).dtype)
+    return {**optim.init_flat(optimizer(CONFIG), params), **{name: buffers[key] for name, key in buffer_names().items()}}
+
+
+def params_of(state: Mapping[str, jax.Array]) -> dict[str, jax.Array]:
+    return {k: state[k] for k in SHAPES}
+
+
+def buffers_of(state: Mapping[str, jax.Array]) -> dict[str, jax.Array]:
+    """The BatchNorm buffers in a state, by torch's keys."""
+    return {key: state[name] for name, key in buffer_names().items()}
+
+
+def cross_entropy(logits: jax.Array, labels: jax.Array) -> jax.Array:
+    # nn.CrossEntropyLoss(): the mean over the batch of -log softmax at the label
+    return optax.losses.softmax_cross_entropy_with_integer_labels(logits, labels).mean()
+
+
+def loss_with_buffers(params: Params, buffers: Params, data: Mapping[str, jax.Array]) -> tuple[jax.Array, dict]:
+    """``criterion(model(data), labels)`` in train mode: the frozen backbone's features (batch
+    statistics; running statistics updated, returned as the aux value), then the new ``fc``."""
+    feats, new_buffers = _resnet.features(backbone(data), buffers, data["data"], train=True)
+    logits = feats @ params["fc.weight"].T + params["fc.bias"][None]  # nn.Linear(512, 10)
+    return cross_entropy(logits, data["labels"]), new_buffers
+
+
+def loss_and_grad(params: Params, data: Mapping[str, jax.Array]) -> tuple[jax.Array, dict]:
+    """The loss and the gradient of the trainable ``fc`` only: the functional ``requires_grad=False``."""
+    dtype = params["fc.weight"].dtype
+    buffers = jax.tree.map(jnp.asarray, _resnet.initial_buffers(dtype))  # train mode: the output ignores them
+    (loss, _), grads = jax.value_and_grad(loss_with_buffers, has_aux=True)(params, buffers, data)
+    return loss, grads
+
+
+def step(state: Mapping[str, jax.Array], data: Mapping[str, jax.Array], t: jax.Array, cfg: Config) -> tuple[dict, dict]:
+    """``optimizer.zero_grad(); loss.backward(); optimizer.step()`` plus BatchNorm's buffer updates, pure."""
+    (loss, new_buffers), grads = jax.value_and_grad(loss_with_buffers, has_aux=True)(params_of(state), buffers_of(state), data)
+    new = optim.update_flat(optimizer(cfg), state, grads)  # the fc, its count and momentum buffer
+    new |= {name: new_buffers[key] for name, key in buffer_names().items()}  # frozen, yet updated in train mode
+    return new, {"loss": loss}
+
+
+def report_line(t: int, aux: Mapping[str, np.ndarray]) -> str:
+    return f"step {t} loss {float(aux['loss'])}"
+
+
+def result_lines(state: Mapping[str, np.ndarray], loss: float) -> list[str]:
+    return [f"fc.weight[0, :3] after training: {np.asarray(state['fc.weight'])[0, :3]}",
+            f"bn1.running_mean[:3] (frozen, still updated in train mode): {np.asarray(state['running_mean.bn1'])[:3]}",
+            f"bn1.num_batches_tracked: {int(state['num_batches_tracked.bn1'])}"]
+
+
+EXAMPLE = Example(
+    id="E20",
+    name="finetune_freeze",
+    seed_section="003 60-minute blitz notes: PyTorch Blitz, freezing parameters",
+    teaches="freezing is choosing what to differentiate: jax.value_and_grad over the new fc only (or optax.multi_transform with set_to_zero; optax.masked alone does not freeze)",
+    config=CONFIG,
+    param_shapes=SHAPES,
+    make_data=make_data,
+    reference="jaxport.examples.e20_finetune_freeze.reference",
+    loss_and_grad=loss_and_grad,
+    step=step,
+    report_line=report_line,
+    result_lines=result_lines,
+    init_state=init_state,
+    params_of=params_of,
+    default_init=DEFAULT_INIT,
+    draw=torch_like_init,  # --seed S: nn.Linear(512, 10)'s init from default_rng(S)
+)

@@ -1,0 +1,1 @@
+"""E27 pytorch_linear_regression: ``port.py`` (JAX) beside ``reference.py`` (the seed's code)."""

@@ -1,0 +1,1 @@
+"""E29 grad_accumulation: ``port.py`` (JAX) beside ``reference.py`` (the seed's code)."""
