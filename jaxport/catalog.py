@@ -85,6 +85,15 @@ def entry(name: str) -> Entry:
     raise UsageError(f"unknown example {name!r}: expected an id E01–E29 or a name such as 'polynomial_autograd' (see `jaxport list`)")
 
 
+def identity(module: str) -> dict[str, str]:
+    """``id``, ``name`` and ``reference`` of the example whose port is ``module`` (a port passes its own
+    ``__name__``): the catalog says who an example is, once; ``EXAMPLE = TrainingExample(**identity(__name__), ...)``."""
+    for e in CATALOG:
+        if e.module == module:
+            return {"id": e.id, "name": e.name, "reference": e.reference}
+    raise LookupError(f"{module} is not a catalog example's port (expected jaxport.examples.eNN_name.port)")
+
+
 def is_implemented(e: Entry) -> bool:
     return importlib.util.find_spec(e.module) is not None
 

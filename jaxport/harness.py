@@ -26,7 +26,7 @@ import numpy as np
 from jaxport import params as params_mod
 from jaxport import reference
 from jaxport import training
-from jaxport.spec import Example, RefRun
+from jaxport.spec import Example, RefRun, TrainingExample
 from jaxport.errors import UsageError
 from jaxport.tolerances import Tolerance, is_override, tolerance, tolerance_text
 
@@ -370,7 +370,7 @@ def compare(
     if placement is None:
         jax_run = training.train(example, p0, cfg, device=device)
     else:
-        jax_run = training.train_placed(example, *placement(example.state(p0), data), cfg)
+        jax_run = training.train_placed(example, *placement(example.state(p0, cfg), data), cfg)
     ours = _Trajectory(jax_run.losses, jax_run.params)
     theirs = _Trajectory(ref.losses, ref.params)
     # float32: the reference's float64 step from its own states at the sampled steps, once, for both
@@ -420,7 +420,7 @@ def check_structure(label: str, example: Example, p0: Mapping[str, np.ndarray], 
     JAX's step (or ``apply``) runs from the reference's state; where it does not (an optimizer with buffers
     torch does not have), that is the failure, naming those leaves.
     """
-    ours = {k: np.asarray(v) for k, v in example.state(p0).items()}
+    ours = {k: np.asarray(v) for k, v in example.state(p0, cfg).items()}
     theirs = {k: np.asarray(v)[0] for k, v in ref.states.items()}
     only_jax = [k for k in ours if k not in theirs]
     problems: list[tuple[str, str]] = [(k, f"'{k}' only in the reference") for k in theirs if k not in ours]
@@ -434,12 +434,12 @@ def check_structure(label: str, example: Example, p0: Mapping[str, np.ndarray], 
         d = example.prepared(data)
         t = jnp.zeros((), jnp.int32)
         try:
-            if example.apply is not None:
+            if example.has_update:
                 jax.eval_shape(lambda s, g: example.apply(s, g, d, t, cfg), theirs, {k: v[0] for k, v in ref.grads.items()})
             else:
-                jax.eval_shape(lambda s: example.step(s, d, t, cfg), theirs)
+                jax.eval_shape(lambda s: example.train_step(s, d, t, cfg), theirs)
         except Exception as e:  # noqa: BLE001 - any failure to run from the reference's state is this verdict
-            what = "apply" if example.apply is not None else "step"
+            what = "update" if example.has_update else "step"
             first = str(e).splitlines()[0][:120] if str(e) else ""
             problems.append((only_jax[0] if only_jax else "", f"JAX's {what} cannot run from the reference's state "
                              f"({type(e).__name__}: {first})" + (f"; leaves only in JAX: {', '.join(only_jax[:8])}" if only_jax else "")))
@@ -507,7 +507,7 @@ def record_steps(example: Example, cfg: Any, p0: Mapping[str, np.ndarray]) -> np
     (E17 ``--steps 300``: 151 of 300 steps under a 12 GiB budget peaked at 13.6 GB with float32's
     float64 rerun and the shadow states beside it, hence 10 GiB).
     """
-    state = sum(int(np.size(v)) for v in example.state(p0).values())
+    state = sum(int(np.size(v)) for v in example.state(p0, cfg).values())
     grads = sum(int(np.size(v)) for v in p0.values())
     if 6 * 8 * (cfg.steps + 1) * (state + grads) <= RECORD_LIMIT_BYTES:
         return np.arange(cfg.steps)
@@ -777,7 +777,7 @@ def jax_states_at(example: Example, cfg: Any, device: str, p0: Mapping[str, np.n
     """JAX's own training state before each of ``steps`` (increasing): one free run from ``p0`` (cast to ``cfg.dtype``),
     compiled in segments that end at those steps (the same loop as :func:`jaxport.training.train`), its state
     and data placed by ``placement`` where given."""
-    state = example.state(params_mod.cast(p0, cfg.dtype))
+    state = example.state(params_mod.cast(p0, cfg.dtype), cfg)
     if placement is None:
         dev = training.jax_device(device)
         d = jax.device_put(data, dev)
@@ -787,7 +787,7 @@ def jax_states_at(example: Example, cfg: Any, device: str, p0: Mapping[str, np.n
     out, t = [], 0
     for s in np.asarray(steps).tolist():
         if s > t:
-            state, _ = training.scan_steps(example.step, cfg, state, d, jnp.asarray(t, jnp.int32), s - t, True,
+            state, _ = training.scan_steps(example.train_step, cfg, state, d, jnp.asarray(t, jnp.int32), s - t, True,
                                            example.prepare)
             t = s
         out.append({k: np.asarray(v) for k, v in state.items()})
@@ -854,8 +854,8 @@ def _teacher_forced(example, cfg, device, label, ref: RefRun, data, recorded: np
     ts = jnp.asarray(recorded, dtype=jnp.int32)
     steps = recorded + 1
     rows = np.searchsorted(recorded, at)  # the same-point sample's rows among the recorded steps
-    if example.apply is None:
-        new, _ = _batched(lambda dd, p, t: example.step(p, dd, t, cfg), d, jax.device_put(states, dev), ts)
+    if not example.has_update:
+        new, _ = _batched(lambda dd, p, t: example.train_step(p, dd, t, cfg), d, jax.device_put(states, dev), ts)
         new = {k: np.asarray(v) for k, v in new.items()}
         tol = tolerance(example.id, cfg.dtype, "step", device)
         if tol.judge == "truth" and cfg.dtype == "float32" and set(example.params_in(states)) == set(states):

@@ -8,7 +8,7 @@ partitioner inserts the cross-device sums that a mean over the batch needs. The 
 single-device result up to the order of those sums (checked against one device and against torch in
 ``parity_tests/test_parallel.py``, with 8 simulated CPU devices).
 
-An example opts in with ``Example.batch_axes``: the data keys that hold a batch axis, and which axis
+An example opts in with ``TrainingExample.batch_axes``: the data keys that hold a batch axis, and which axis
 (E17's index of the images of each step, E21's likewise). A batch must divide evenly over the
 devices; otherwise :func:`mesh` says so.
 """
@@ -22,7 +22,7 @@ from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from jaxport import training
 from jaxport.errors import UsageError
-from jaxport.spec import Example
+from jaxport.spec import TrainingExample
 
 AXIS = "batch"
 
@@ -33,13 +33,13 @@ def devices(device: str = "cpu") -> list[jax.Device]:
     return jax.devices(device)
 
 
-def require_batch(example: Example) -> None:
+def require_batch(example: TrainingExample) -> None:
     """A clear error for an example with no batch axis to shard."""
     if not example.batch_axes:
         raise UsageError(f"{example.label} has no batch to shard (data-parallel runs: E17, E21, E28)")
 
 
-def mesh(example: Example, data: Mapping[str, Any], devs: Sequence[jax.Device]) -> Mesh:
+def mesh(example: TrainingExample, data: Mapping[str, Any], devs: Sequence[jax.Device]) -> Mesh:
     """A one-axis ``("batch",)`` mesh over ``devs``, checked against the example's batch axes."""
     require_batch(example)
     for key, axis in example.batch_axes.items():
@@ -51,7 +51,7 @@ def mesh(example: Example, data: Mapping[str, Any], devs: Sequence[jax.Device]) 
     return Mesh(np.array(devs), (AXIS,))
 
 
-def shard(example: Example, data: Mapping[str, Any], m: Mesh) -> dict[str, jax.Array]:
+def shard(example: TrainingExample, data: Mapping[str, Any], m: Mesh) -> dict[str, jax.Array]:
     """``data`` on the mesh: each batch axis split over the devices, everything else replicated."""
     out = {}
     for key, value in data.items():
@@ -75,7 +75,7 @@ def replicate(tree: Mapping[str, Any], m: Mesh) -> dict[str, jax.Array]:
     return {k: place(v, NamedSharding(m, PartitionSpec())) for k, v in tree.items()}
 
 
-def placement(example: Example, device: str = "cpu", devs: Sequence[jax.Device] | None = None):
+def placement(example: TrainingExample, device: str = "cpu", devs: Sequence[jax.Device] | None = None):
     """Where a data-parallel run puts things, for :func:`jaxport.harness.compare`'s ``placement``: the
     state replicated and each batch sharded over ``devs`` (default: every device of ``device``)."""
     devs = list(devs) if devs is not None else devices(device)
@@ -87,7 +87,7 @@ def placement(example: Example, device: str = "cpu", devs: Sequence[jax.Device] 
     return place
 
 
-def train(example: Example, params: Mapping[str, np.ndarray], cfg: Any, *, device: str = "cpu",
+def train(example: TrainingExample, params: Mapping[str, np.ndarray], cfg: Any, *, device: str = "cpu",
           devs: Sequence[jax.Device] | None = None, report: Callable[[str], None] | None = None,
           chunk: int | None = None) -> training.TrainResult:
     """Train ``example`` from ``params`` (NumPy, in ``cfg.dtype``) with its batches sharded over ``devs``
@@ -96,5 +96,5 @@ def train(example: Example, params: Mapping[str, np.ndarray], cfg: Any, *, devic
     devs = list(devs) if devs is not None else devices(device)
     data = example.make_data(cfg)
     m = mesh(example, data, devs)
-    state = replicate(example.state(params), m)
+    state = replicate(example.state(params, cfg), m)
     return training.train_placed(example, state, shard(example, data, m), cfg, report=report, chunk=chunk)

@@ -1,14 +1,15 @@
 """What every example module provides, so one harness, one training loop and one CLI serve them all.
 
-A JAX example module ``jaxport/examples/eNN_name.py`` defines ``EXAMPLE = Example(...)`` from its own
-pure functions; its reference (``eNN_name_torch.py``, or the seed's NumPy code for E01) defines
-``FRAMEWORK`` and ``train(params, data, cfg, *, device, record, report) -> RefRun``.
+A JAX port ``jaxport/examples/eNN_name/port.py`` defines ``EXAMPLE = TrainingExample(...)`` (or
+``ValuesExample``) from its own pure functions; its reference (``reference.py`` beside it: torch, or
+the seed's NumPy code) defines ``FRAMEWORK`` and ``train(params, data, cfg, *, device, record, report)
+-> RefRun`` (:func:`jaxport.reference.training_reference` writes that signature) or ``values``.
 """
 
 from collections.abc import Callable, Mapping
 import dataclasses
 from dataclasses import dataclass
-from typing import Annotated, Any, Protocol
+from typing import Annotated, Any
 
 import numpy as np
 
@@ -34,95 +35,23 @@ Magnitude = Annotated[float, Range(0.0)]  # a rate, a norm, an eps: torch's opti
 Fraction = Annotated[float, Range(0.0, 1.0)]  # Adam's betas, as torch checks them
 
 
-class Config(Protocol):
-    """The fields every training example's config has (each module's frozen dataclass adds its own).
-
-    A values example's config has ``dtype`` and only what its values read (``lr`` for one optimizer
-    step): the CLI refuses a flag for a field the config does not have (``--steps`` for E10).
-    """
-
-    steps: int
-    lr: float
-    dtype: str
-    print_every: int
-
-
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, kw_only=True)
 class Example:
-    """A catalog example's JAX port, as the harness and the CLI see it.
+    """What both kinds of example give: identity, the seed's config, parameters, data, initial values.
 
-    Two kinds. A **training** example gives ``loss_and_grad(params, data) -> (loss, grads)`` and
-    ``step(state, data, t, cfg) -> (state, aux)`` with ``aux["loss"]`` the loss at step ``t``
-    (before the update, as the seeds print it); the harness checks it in the same-point,
-    teacher-forced, free-running and float64-drift regimes. A **values** example (a demonstration
-    with no training loop: a layer's forward, one optimizer step, a loss function) gives
-    ``values(params, data, cfg) -> {name: array}`` and its reference the same names; the harness
-    compares them leaf by leaf in the ``values`` regime.
-
-    The training state is a flat ``{name: array}``: the parameters, plus, for an example with an
-    optimizer, its buffers under names of their own (``init_state`` builds it from the parameters,
-    ``params_of`` takes the parameters back out). The reference records the same names, so a
-    teacher-forced step starts from torch's optimizer state too.
+    ``id``, ``name`` and ``reference`` come from the catalog (``**catalog.identity(__name__)`` in a
+    port); a user's own example names them itself. ``config`` is a frozen dataclass whose defaults are
+    the seed's settings (``dtype`` always; ``steps``, ``lr``, ``print_every`` where it trains).
     """
 
-    id: str  # catalog id, "E03"
-    name: str  # catalog name, "polynomial_autograd"
-    seed_section: str  # where in the seeds it comes from
-    teaches: str  # the one JAX contrast it teaches
-    config: Any  # the module's Config() with the seed's settings
+    id: str  # "E03", or a user's own label
+    name: str  # "polynomial_autograd"
+    reference: str  # dotted path of the reference module (FRAMEWORK, train or values)
+    config: Any
     param_shapes: Mapping[str, tuple[int, ...]]  # names and shapes, in the reference's order
-    make_data: Callable[[Any], dict[str, np.ndarray]]
-    reference: str  # dotted module path of the reference implementation
-    # training examples
-    loss_and_grad: Callable[..., tuple[Any, Any]] | None = None
-    step: Callable[..., tuple[Any, dict]] | None = None
-    report_line: Callable[[int, Mapping[str, np.ndarray]], str] | None = None  # the seed's periodic line
-    result_lines: Callable[[Mapping[str, np.ndarray], float], list[str]] | None = None  # the seed's final lines
-    header_lines: Callable[[Any], list[str]] | None = None  # printed before a run (e.g. which dataset it reads)
-    # the update alone, from given gradients: apply(state, grads, data, t, cfg) -> state. With it the
-    # teacher-forced regime feeds torch's own gradients to one JAX update (isolating the optimizer)
-    apply: Callable[..., dict[str, Any]] | None = None
-    init_state: Callable[[Mapping[str, np.ndarray]], dict[str, np.ndarray]] | None = None  # params -> state
-    params_of: Callable[[Mapping[str, Any]], dict[str, Any]] | None = None  # state -> params
-    # values examples
-    values: Callable[..., dict[str, Any]] | None = None
-    value_lines: Callable[[Mapping[str, np.ndarray]], list[str]] | None = None  # the seed's printed lines
+    make_data: Callable[[Any], dict[str, np.ndarray]]  # cfg -> the arrays both frameworks are handed
     default_init: Mapping[str, Any] | None = None  # where the seed fixes the initial values
-    # a network's own init distribution, for ``--seed S``: draw(S) -> {name: array} from default_rng(S)
-    # (default: one standard normal per value, jaxport.params.draw; a 784-wide MLP needs its std 0.01)
-    draw: Callable[[int], Mapping[str, Any]] | None = None
-    # data keys whose leading axis is the step (E08's drawn orders): loss_and_grad sees one element
-    per_step: tuple[str, ...] = ()
-    # loop-invariant data the seed computes once before its loop (E05/E06: xx = x.unsqueeze(-1).pow(p)):
-    # prepare(data) -> {name: array}, added to the data once per compiled chunk of steps, not once per step
-    prepare: Callable[[Mapping[str, Any]], dict[str, Any]] | None = None
-    # data keys with a batch axis, and which axis: what a data-parallel run shards (jaxport.parallel)
-    batch_axes: Mapping[str, int] = dataclasses.field(default_factory=dict)
-
-    def __post_init__(self):
-        training = self.step is not None and self.loss_and_grad is not None
-        if training == (self.values is not None):
-            raise TypeError(f"{self.id}: an Example gives either step and loss_and_grad, or values")
-
-    @property
-    def kind(self) -> str:
-        return "values" if self.values is not None else "training"
-
-    def state(self, params: Mapping[str, Any]) -> dict[str, Any]:
-        """The training state for these parameters (the parameters alone, unless there is an optimizer)."""
-        return dict(params) if self.init_state is None else self.init_state(params)
-
-    def at_step(self, data: Mapping[str, Any], t: Any) -> dict[str, Any]:
-        """``data`` as one step sees it: each ``per_step`` key replaced by its element ``t``."""
-        return {k: (v[t] if k in self.per_step else v) for k, v in data.items()}
-
-    def prepared(self, data: Mapping[str, Any]) -> dict[str, Any]:
-        """``data`` with :attr:`prepare`'s loop-invariant arrays added (traceable)."""
-        return dict(data) if self.prepare is None else {**data, **self.prepare(data)}
-
-    def params_in(self, state: Mapping[str, Any]) -> dict[str, Any]:
-        """The parameters inside a training state."""
-        return dict(state) if self.params_of is None else self.params_of(state)
+    draw: Callable[[int], Mapping[str, Any]] | None = None  # --seed S -> the network's own init (default: normals)
 
     @property
     def label(self) -> str:
@@ -130,8 +59,8 @@ class Example:
 
     def init(self, seed: int | None = None) -> dict[str, np.ndarray]:
         """Initial values (float64): the seed's fixed ones when it has them and no ``seed`` is given,
-        else ``numpy.random.default_rng(seed)`` draws (seed 0 by default): from :attr:`draw`, the
-        network's own distribution, where the example has one, else standard normals (:mod:`jaxport.params`)."""
+        else ``numpy.random.default_rng(seed)`` draws (seed 0 by default): :attr:`draw` where given,
+        else standard normals (:func:`jaxport.params.draw`)."""
         from jaxport import params
 
         if seed is None and self.default_init is not None:
@@ -141,17 +70,87 @@ class Example:
             return params.validate(self.draw(seed), self.param_shapes, source=f"{self.id} init drawn from seed {seed}")
         return params.draw(self.param_shapes, seed)
 
-    def train(self, params: Mapping[str, np.ndarray], cfg: Any = None, *, device: str = "cpu",
-              report: Callable[[str], None] | None = print):
-        """Train the JAX port from ``params`` (cast to the config's dtype), printing the seed's lines.
 
-        Returns a :class:`jaxport.training.TrainResult` (final params, losses, seconds).
-        """
-        from jaxport import params as params_mod
-        from jaxport import training
+@dataclass(frozen=True, eq=False, kw_only=True)
+class ValuesExample(Example):
+    """A demonstration with no training loop (a layer's forward, one optimizer step, a loss): its
+    ``values(params, data, cfg) -> {name: array}`` and the reference's ``values`` are compared leaf by leaf."""
+
+    values: Callable[..., dict[str, Any]]
+    value_lines: Callable[[Mapping[str, np.ndarray]], list[str]] | None = None  # the seed's printed lines
+    kind = "values"
+
+
+@dataclass(frozen=True, eq=False, kw_only=True)
+class TrainingExample(Example):
+    """A training loop, checked in the same-point, teacher-forced, free-running and drift regimes.
+
+    The training state is a flat ``{name: array}``: the parameters, the ``optimizer``'s state under
+    torch's names (``exp_avg.fc1.weight``, :func:`jaxport.optim.state_to_flat`) and ``extra_state``.
+    A step is derived: ``loss_and_grad`` on step ``t``'s data, then :meth:`apply`; give ``step`` only
+    where the seed's step does more (BatchNorm's buffers, a running loss printed per epoch). Every
+    callable that depends on the config takes it.
+    """
+
+    loss_and_grad: Callable[[Any, Any], tuple[Any, Any]]  # (params, data at step t) -> (loss, grads)
+    report_line: Callable[[int, Mapping[str, np.ndarray]], str]  # (t, the step's aux) -> the seed's periodic line
+    result_lines: Callable[[Mapping[str, np.ndarray], float], list[str]]  # (final state, last loss) -> final lines
+    optimizer: Callable[[Any], Any] | None = None  # cfg -> a jaxport.optim (optax) transformation
+    update: Callable[..., dict[str, Any]] | None = None  # (state, grads, data, t, cfg) -> state, where not the optimizer's
+    step: Callable[..., tuple[dict[str, Any], dict]] | None = None  # (state, data, t, cfg) -> (state, {"loss", ...})
+    extra_state: Callable[[Mapping[str, Any], Any], dict[str, Any]] | None = None  # (params, cfg) -> more leaves
+    header_lines: Callable[[Any], list[str]] | None = None  # cfg -> lines printed before the run
+    printed: Callable[[int, Any], bool] | None = None  # (t, cfg) -> print step t? (default t % every == every - 1)
+    per_step: tuple[str, ...] = ()  # data keys whose leading axis is the step (E08's orders)
+    prepare: Callable[[Mapping[str, Any]], dict[str, Any]] | None = None  # loop-invariant data, once per chunk
+    batch_axes: Mapping[str, int] = dataclasses.field(default_factory=dict)  # what --data-parallel shards
+    kind = "training"
+
+    def state(self, params: Mapping[str, Any], cfg: Any = None) -> dict[str, Any]:
+        """The training state at ``params`` for ``cfg`` (default the seed's)."""
+        from jaxport import optim
 
         cfg = self.config if cfg is None else cfg
-        return training.train(self, params_mod.cast(params, cfg.dtype), cfg, device=device, report=report)
+        p = {k: params[k] for k in self.param_shapes}
+        s = p if self.optimizer is None else optim.init_flat(self.optimizer(cfg), p)
+        return s if self.extra_state is None else {**s, **self.extra_state(p, cfg)}
+
+    def params_in(self, state: Mapping[str, Any]) -> dict[str, Any]:
+        """The parameters inside a training state."""
+        return {k: state[k] for k in self.param_shapes}
+
+    @property
+    def has_update(self) -> bool:
+        """Whether the update alone exists (:meth:`apply`), so teacher forcing can feed it torch's gradients."""
+        return self.update is not None or (self.optimizer is not None and self.step is None)
+
+    def apply(self, state: Mapping[str, Any], grads: Mapping[str, Any], data: Any, t: Any, cfg: Any) -> dict[str, Any]:
+        """``optimizer.step()``: the state after the update from ``grads`` (:attr:`update`, else the optimizer's)."""
+        from jaxport import optim
+
+        if self.update is not None:
+            return self.update(state, grads, data, t, cfg)
+        if self.optimizer is None:
+            raise TypeError(f"{self.label} has no update of its own (no optimizer, no update)")
+        return {**state, **optim.update_flat(self.optimizer(cfg), state, grads)}
+
+    def train_step(self, state: Mapping[str, Any], data: Any, t: Any, cfg: Any) -> tuple[dict[str, Any], dict]:
+        """One step, ``aux["loss"]`` the loss before the update: :attr:`step`, else gradients then :meth:`apply`."""
+        if self.step is not None:
+            return self.step(state, data, t, cfg)
+        loss, grads = self.loss_and_grad(self.params_in(state), self.at_step(data, t))
+        return self.apply(state, grads, data, t, cfg), {"loss": loss}
+
+    def prints_at(self, t: int, cfg: Any) -> bool:
+        return self.printed(t, cfg) if self.printed is not None else t % cfg.print_every == cfg.print_every - 1
+
+    def at_step(self, data: Mapping[str, Any], t: Any) -> dict[str, Any]:
+        """``data`` as one step sees it: each ``per_step`` key replaced by its element ``t``."""
+        return {k: (v[t] if k in self.per_step else v) for k, v in data.items()}
+
+    def prepared(self, data: Mapping[str, Any]) -> dict[str, Any]:
+        """``data`` with :attr:`prepare`'s loop-invariant arrays added (traceable)."""
+        return dict(data) if self.prepare is None else {**data, **self.prepare(data)}
 
 
 @dataclass

@@ -1,6 +1,7 @@
 """The one training loop: ``jit`` + ``lax.scan`` over steps, in chunks so progress prints as it runs.
 
-Each example supplies a pure ``step(params, data, t, cfg) -> (params, aux)``. A chunk of steps is one
+Each example supplies a pure step (:meth:`jaxport.spec.TrainingExample.train_step`:
+``(state, data, t, cfg) -> (state, aux)``). A chunk of steps is one
 compiled ``lax.scan``; between chunks the host prints the seed's periodic line from the chunk's
 stacked ``aux`` (no host callback per step) and checks the losses for NaN/inf. With no report the
 whole run is a single scan. On CPU it compiles with :data:`CPU_COMPILER_OPTIONS` (see there), and so
@@ -20,7 +21,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxport.errors import DivergenceError, UsageError
-from jaxport.spec import Example
+from jaxport.spec import TrainingExample
 
 
 def jax_device(device: str) -> jax.Device:
@@ -63,16 +64,12 @@ def jit(fn: Callable, platform: str | None, **kwargs: Any) -> Callable:
 
 
 def _tracing(tree: Any) -> bool:
-    """Whether we are inside an outer JAX transformation (jit, vmap, grad, make_jaxpr): a leaf is a
-    tracer, or JAX's trace state is not the top level (an outer jit closing over concrete arrays)."""
+    """Whether we are inside an outer staging transformation (jit, make_jaxpr, eval_shape, or a vmap or
+    grad of the loop's own arguments): a leaf is a tracer, or an operation on constants is staged into
+    an outer trace instead of running (no public API says "top level"; this asks JAX by doing)."""
     if any(isinstance(leaf, jax.core.Tracer) for leaf in jax.tree.leaves(tree)):
         return True
-    try:
-        from jax._src import core as _core  # no public API says "top level"; this has been stable for years
-
-        return not _core.trace_state_clean()
-    except (ImportError, AttributeError):
-        return False
+    return isinstance(jax.lax.add(np.int32(0), np.int32(0)), jax.core.Tracer)
 
 
 def platform_of(tree: Any) -> str | None:
@@ -118,7 +115,7 @@ def scan_steps(step: Callable, cfg: Any, params: Any, data: Any, t0: jax.Array, 
 
 
 def run_steps(
-    example: Example,
+    example: TrainingExample,
     cfg: Any,
     params: Any,
     data: Any,
@@ -126,7 +123,7 @@ def run_steps(
     chunk: int | None = None,
     on_chunk: Callable[[int, Mapping[str, np.ndarray]], None] | None = None,
 ) -> tuple[Any, np.ndarray]:
-    """Run ``cfg.steps`` steps of ``example.step`` in compiled chunks; return (params, losses).
+    """Run ``cfg.steps`` steps of ``example.train_step`` in compiled chunks; return (state, losses).
 
     Raises:
         DivergenceError: a loss is NaN or infinite (naming the first such step).
@@ -136,7 +133,7 @@ def run_steps(
     t = 0
     while t < cfg.steps:
         n = min(chunk, cfg.steps - t)
-        params, aux = scan_steps(example.step, cfg, params, data, jnp.asarray(t, jnp.int32), n, on_chunk is None,
+        params, aux = scan_steps(example.train_step, cfg, params, data, jnp.asarray(t, jnp.int32), n, on_chunk is None,
                                  example.prepare)
         aux = jax.tree.map(np.asarray, aux)
         loss = aux["loss"]
@@ -195,38 +192,40 @@ class TrainResult:
 
 
 def train(
-    example: Example,
-    params: Mapping[str, np.ndarray],
-    cfg: Any,
+    example: TrainingExample,
+    params: Mapping[str, Any],
+    cfg: Any = None,
     *,
     device: str = "cpu",
     report: Callable[[str], None] | None = None,
     chunk: int | None = None,
 ) -> TrainResult:
-    """Train ``example`` from ``params`` (NumPy, already in ``cfg.dtype``) with the JAX port.
+    """Train ``example`` from ``params`` (cast to ``cfg.dtype``; ``cfg`` default the seed's) with the JAX port.
 
-    With ``report``, prints the seed's periodic lines while it runs and its final lines at the end.
-    ``chunk``: steps per compiled call (Ctrl-C is honoured between them); default the print period
-    when reporting, else the whole run in one. The result's ``params`` is the final training state
-    (parameters, and optimizer buffers if any).
+    With ``report`` (e.g. ``print``), prints the seed's periodic lines while it runs and its final lines
+    at the end. ``chunk``: steps per compiled call (Ctrl-C is honoured between them); default the print
+    period when reporting, else the whole run in one. The result's ``params`` is the final training
+    state (parameters, and optimizer buffers if any).
     """
+    from jaxport import params as params_mod
+
+    cfg = example.config if cfg is None else cfg
     dev = jax_device(device)
     data = jax.device_put(example.make_data(cfg), dev)
-    p = jax.device_put(example.state(params), dev)
+    p = jax.device_put(example.state(params_mod.cast(params, cfg.dtype), cfg), dev)
     return train_placed(example, p, data, cfg, report=report, chunk=chunk)
 
 
-def train_placed(example: Example, p: Any, data: Any, cfg: Any, *, report: Callable[[str], None] | None = None,
+def train_placed(example: TrainingExample, p: Any, data: Any, cfg: Any, *, report: Callable[[str], None] | None = None,
                  chunk: int | None = None) -> TrainResult:
     """:func:`train` from a state and data already placed on devices (one device, or sharded over a
     mesh by :mod:`jaxport.parallel`): the same loop, the same lines."""
     every = cfg.print_every
-    offset = getattr(cfg, "print_offset", every - 1)  # the seeds print at t % every == every - 1, E05 at == 99
     bar = Progress(cfg.steps, every) if report is not None and Progress.wanted() else None
 
     def on_chunk(t0: int, aux: Mapping[str, np.ndarray]) -> None:
         for i in range(len(aux["loss"])):
-            if (t0 + i) % every == offset:
+            if example.prints_at(t0 + i, cfg):
                 if bar is not None:
                     bar.clear()
                 report(example.report_line(t0 + i, jax.tree.map(lambda a: a[i], aux)))

@@ -32,8 +32,8 @@ def main(example_id: str, dtype: str, overrides: dict) -> dict:
     # the compiled loop really is partitioned: its HLO sums the per-device pieces of the batch
     data = example.make_data(cfg)
     m = parallel.mesh(example, data, jax.devices())
-    state = jax.device_put(example.state(p0), jax.sharding.NamedSharding(m, jax.sharding.PartitionSpec()))
-    hlo = training.compiled_scan("cpu").lower(example.step, cfg, state, parallel.shard(example, data, m), jnp.int32(0), 2, True).compile().as_text()
+    state = jax.device_put(example.state(p0, cfg), jax.sharding.NamedSharding(m, jax.sharding.PartitionSpec()))
+    hlo = training.compiled_scan("cpu").lower(example.train_step, cfg, state, parallel.shard(example, data, m), jnp.int32(0), 2, True).compile().as_text()
     out["all_reduce"] = "all-reduce" in hlo
     shard = parallel.shard(example, data, m)[next(iter(example.batch_axes))]
     out["shard_shape"] = list(shard.addressable_shards[0].data.shape)

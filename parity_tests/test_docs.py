@@ -60,7 +60,7 @@ def test_page_shows_both_sources_side_by_side(e):
     assert table.count("<td>\n\n") >= 4
     ref_name, jax_name = Path(docs.read_source(example.reference).path).name, Path(docs.read_source(e.module).path).name
     assert table.index(ref_name) < table.index(jax_name)
-    assert f"**Teaches:** {example.teaches}" in text
+    assert f"**Teaches:** {e.idiom}" in text
     assert f"jaxport run {e.id}" in text and f"jaxport compare {e.id}" in text
 
 

@@ -10,7 +10,7 @@ import pytest
 import torch
 from flax import nnx
 
-from jaxport import convert, params
+from jaxport import convert, params, training
 from jaxport.examples.e05_polynomial_nn import port as e05
 from jaxport.examples.e05_polynomial_nn import reference as ref
 
@@ -92,7 +92,7 @@ def test_prints_the_seeds_lines_at_the_seeds_steps():
     p0 = params.cast(e05.EXAMPLE.init(), "float32")
     cfg = _cfg(steps=1100)
     ours, theirs = [], []
-    e05.EXAMPLE.train(p0, cfg, report=ours.append)
+    training.train(e05.EXAMPLE, p0, cfg, report=ours.append)
     ref.train(p0, e05.make_data(cfg), cfg, report=theirs.append)
     step = re.compile(r"Step: (\d+) Loss: (\S+)$")
     steps = [(m[1], float(m[2])) for m in map(step.match, ours) if m]

@@ -8,7 +8,7 @@ import numpy as np
 import optax
 import pytest
 
-from jaxport import harness, params
+from jaxport import harness, params, training
 from jaxport.examples.e06_polynomial_optim import port as e06
 from jaxport.examples.e06_polynomial_optim import reference as ref
 
@@ -28,7 +28,7 @@ def test_free_run_departs_only_where_chaos_sets_in():
     more than a fixed tolerance would allow, which is why E06 is judged against the envelope."""
     cfg = e06.CONFIG
     p0 = params.cast(e06.EXAMPLE.init(), "float32")
-    jax_run = e06.EXAMPLE.train(p0, cfg, report=None)
+    jax_run = training.train(e06.EXAMPLE, p0, cfg)
     torch_run = ref.train(p0, e06.make_data(cfg), cfg)
     rel = np.abs(jax_run.losses - torch_run.losses) / np.abs(torch_run.losses)
     assert rel[:1000].max() < 1e-5

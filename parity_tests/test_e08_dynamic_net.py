@@ -40,7 +40,7 @@ def test_orders_are_the_seeds_inclusive_randint():
 def _f64(cfg_steps=200, seed=1):
     cfg = dataclasses.replace(e08.CONFIG, dtype="float64", steps=cfg_steps, seed=seed)
     data = e08.make_data(cfg)
-    state = e08.init_state(params.cast(e08.EXAMPLE.init(seed), "float64"))
+    state = e08.EXAMPLE.state(params.cast(e08.EXAMPLE.init(seed), "float64"), cfg)
     return cfg, data, state
 
 
@@ -64,8 +64,8 @@ def test_three_forms_are_the_same_function():
 def test_switch_and_mask_training_loops_agree():
     cfg, data, state = _f64()
     d = jax.tree.map(jnp.asarray, data)
-    a, _ = training.scan_steps(e08.step, cfg, state, d, jnp.int32(0), cfg.steps)
-    b, _ = training.scan_steps(e08.step_switch, cfg, state, d, jnp.int32(0), cfg.steps)
+    a, _ = training.scan_steps(e08.EXAMPLE.train_step, cfg, state, d, jnp.int32(0), cfg.steps)
+    b, _ = training.scan_steps(e08.SWITCH.train_step, cfg, state, d, jnp.int32(0), cfg.steps)
     for k in a:
         np.testing.assert_allclose(np.asarray(a[k]), np.asarray(b[k]), rtol=1e-13, err_msg=k)
 
@@ -77,8 +77,8 @@ def test_absent_gradient_leaves_e_and_its_momentum_alone():
     data["orders"] = np.array([6, 4, 4], np.int32)
     d = jax.tree.map(jnp.asarray, data)
     s = jax.tree.map(jnp.asarray, state)
-    s1, _ = e08.step(s, d, jnp.int32(0), cfg)
-    s2, _ = e08.step(s1, d, jnp.int32(1), cfg)
+    s1, _ = e08.EXAMPLE.train_step(s, d, jnp.int32(0), cfg)
+    s2, _ = e08.EXAMPLE.train_step(s1, d, jnp.int32(1), cfg)
     assert float(s2["e"]) == float(s1["e"]) and float(s2["momentum_buffer.e"]) == float(s1["momentum_buffer.e"])
     assert int(s2["count.e"]) == 1 and int(s2["count.a"]) == 2
     # plain optax-style SGD (no notion of absence) would have moved e

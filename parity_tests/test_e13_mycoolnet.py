@@ -66,7 +66,7 @@ def test_pure_step_equals_the_stateful_nnx_optimizer_with_optax_sgd():
     """The seed's loop written the stateful flax way (nnx.Optimizer + optax.sgd, momentum trace from zeros)
     lands on the same parameters as the pure step with torch-exact optim.sgd: for dampening 0 they agree."""
     cfg, p0, data = _float64()
-    state, _ = training.scan_steps(e13.step, cfg, jax.tree.map(jnp.asarray, e13.init_state(p0)),
+    state, _ = training.scan_steps(e13.EXAMPLE.train_step, cfg, jax.tree.map(jnp.asarray, e13.EXAMPLE.state(p0, cfg)),
                                    jax.tree.map(jnp.asarray, data), jnp.int32(0), cfg.steps)
     graphdef, abstract = e13._template(jnp.dtype(jnp.float64))
     net = nnx.merge(graphdef, convert.from_state_dict(abstract, p0))  # a live, stateful module

@@ -32,10 +32,10 @@ def float64_run():
     data = jax.tree.map(jnp.asarray, e15.make_data(cfg))
 
     def body(state, t):
-        state, _ = e15.step(state, data, t, cfg)
+        state, _ = e15.EXAMPLE.train_step(state, data, t, cfg)
         return state, state
 
-    s0 = jax.tree.map(jnp.asarray, e15.init_state(p0))
+    s0 = jax.tree.map(jnp.asarray, e15.EXAMPLE.state(p0, cfg))
     _, states = jax.jit(lambda s: jax.lax.scan(body, s, jnp.arange(STEPS, dtype=jnp.int32)))(s0)
     return cfg, p0, jax.tree.map(np.asarray, states)
 

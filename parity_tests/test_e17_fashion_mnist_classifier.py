@@ -50,9 +50,9 @@ def test_the_optimizer_choice():
     p = params.cast(e17.EXAMPLE.init(), "float64")
     assert e17.CONFIG.optimizer == "adam" and e17.CONFIG.weight_decay == 0.01  # torch.optim.AdamW's default
     data = e17.make_data(cfg)
-    runs = {c.optimizer: (e17.EXAMPLE.train(p, c, report=None).params, ref.train(p, data, c, record=True)) for c in (cfg, cfg_w)}
+    runs = {c.optimizer: (training.train(e17.EXAMPLE, p, c).params, ref.train(p, data, c, record=True)) for c in (cfg, cfg_w)}
     recorded = runs["adamw"][1].states  # torch's AdamW state, as the harness sees it: JAX's leaves and shapes
-    ours = e17.init_state(p)
+    ours = e17.EXAMPLE.state(p, cfg_w)
     assert set(recorded) == set(ours) - {"running_loss"}  # running_loss: JAX's own bookkeeping of the seed's float
     assert all(recorded[k].shape[1:] == np.shape(ours[k]) for k in recorded)
     runs = {o: (j, r.params) for o, (j, r) in runs.items()}
@@ -197,19 +197,19 @@ def test_sequential_variant_losses_probabilities_accuracy():
 
 
 def _state(dtype="float64"):
-    return jax.device_put(e17.init_state(params.cast(e17.EXAMPLE.init(), dtype)))
+    return jax.device_put(e17.EXAMPLE.state(params.cast(e17.EXAMPLE.init(), dtype)))
 
 
 def test_the_epoch_is_one_compiled_scan():
     """An epoch is one lax.scan with no host call per batch; five one-epoch scans give the same state
     as one 120-step scan, and running_loss restarts each epoch."""
     d = jax.device_put(e17.make_data(CFG64))
-    epoch = str(jax.make_jaxpr(lambda s: training.scan_steps(e17.step, CFG64, s, d, jnp.int32(0), 24, True))(_state()))
+    epoch = str(jax.make_jaxpr(lambda s: training.scan_steps(e17.EXAMPLE.train_step, CFG64, s, d, jnp.int32(0), 24, True))(_state()))
     assert "= scan[" in epoch and "length=24" in epoch and "callback" not in epoch
-    whole, aux = training.scan_steps(e17.step, CFG64, _state(), d, jnp.int32(0), 120, False)
+    whole, aux = training.scan_steps(e17.EXAMPLE.train_step, CFG64, _state(), d, jnp.int32(0), 120, False)
     s = _state()
     for e in range(5):
-        s, _ = training.scan_steps(e17.step, CFG64, s, d, jnp.int32(24 * e), 24, True)
+        s, _ = training.scan_steps(e17.EXAMPLE.train_step, CFG64, s, d, jnp.int32(24 * e), 24, True)
     for k in KEYS:
         np.testing.assert_array_equal(np.asarray(s[k]), np.asarray(whole[k]), err_msg=k)
     losses = np.asarray(aux["loss"]).reshape(5, 24)

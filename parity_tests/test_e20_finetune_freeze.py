@@ -7,7 +7,7 @@ import numpy as np
 import optax
 import pytest
 
-from jaxport import optim, params
+from jaxport import optim, params, training
 from jaxport.examples import _resnet
 from jaxport.examples.e20_finetune_freeze import port as e20
 from jaxport.examples.e20_finetune_freeze import reference as ref
@@ -91,7 +91,7 @@ def test_multi_transform_set_to_zero_freezes_and_matches_the_port(data):
         tree = optax.apply_updates(tree, updates)
     for k, v in frozen0.items():
         np.testing.assert_array_equal(np.asarray(tree[k]), v, err_msg=k)
-    port = e20.EXAMPLE.train(p0, CFG, report=None).params
+    port = training.train(e20.EXAMPLE, p0, CFG).params
     for k in e20.SHAPES:
         np.testing.assert_allclose(np.asarray(tree[k]), port[k], rtol=1e-12, atol=1e-15, err_msg=k)
     for name, key in e20.buffer_names().items():  # the running statistics moved the same way

@@ -176,7 +176,7 @@ def test_running_loss_is_state_reset_where_the_blitz_resets_it():
     after a print and at an epoch's end (the blitz's ``running_loss = 0.0`` at each epoch's start)."""
     cfg = dataclasses.replace(e21.CONFIG, dtype="float64", steps=60, print_every=25, digits_images=120)  # 30 an epoch
     data = jax.device_put(e21.make_data(cfg))
-    state = {k: jnp.asarray(v) for k, v in e21.init_state(params.cast(e21.EXAMPLE.init(), "float64")).items()}
+    state = {k: jnp.asarray(v) for k, v in e21.EXAMPLE.state(params.cast(e21.EXAMPLE.init(), "float64")).items()}
     step = jax.jit(e21.step, static_argnums=3)
     losses, running = [], []
     for t in range(cfg.steps):

@@ -109,7 +109,7 @@ def test_the_order_matters_so_it_must_be_replayed():
     for seed in (0, 1):
         c = dataclasses.replace(cfg, seed=seed)
         d = jax.device_put(e28.make_data(c))
-        p, _ = training.scan_steps(e28.step, c, _state(), d, jnp.int32(0), c.steps, True)
+        p, _ = training.scan_steps(e28.EXAMPLE.train_step, c, _state(), d, jnp.int32(0), c.steps, True)
         runs.append(p)
     assert not np.allclose(np.asarray(runs[0]["linear_layer.weight"]), np.asarray(runs[1]["linear_layer.weight"]), rtol=1e-6)
 
@@ -119,15 +119,15 @@ def test_the_epoch_is_one_compiled_scan():
     the same result as one scan of 250, and as stepping eagerly batch by batch."""
     cfg = dataclasses.replace(e28.CONFIG, dtype="float64")
     d = jax.device_put(e28.make_data(cfg))
-    whole, aux = training.scan_steps(e28.step, cfg, _state(), d, jnp.int32(0), cfg.steps, True)
-    epoch = str(jax.make_jaxpr(lambda s: training.scan_steps(e28.step, cfg, s, d, jnp.int32(0), 25, True))(_state()))
+    whole, aux = training.scan_steps(e28.EXAMPLE.train_step, cfg, _state(), d, jnp.int32(0), cfg.steps, True)
+    epoch = str(jax.make_jaxpr(lambda s: training.scan_steps(e28.EXAMPLE.train_step, cfg, s, d, jnp.int32(0), 25, True))(_state()))
     assert "= scan[" in epoch and "length=25" in epoch and "callback" not in epoch  # one epoch: one scan, no host calls
     s = _state()
     for epoch in range(10):
-        s, _ = training.scan_steps(e28.step, cfg, s, d, jnp.int32(25 * epoch), 25, True)
+        s, _ = training.scan_steps(e28.EXAMPLE.train_step, cfg, s, d, jnp.int32(25 * epoch), 25, True)
     for k in KEYS:
         np.testing.assert_array_equal(np.asarray(s[k]), np.asarray(whole[k]), err_msg=k)
-    step = jax.jit(e28.step, static_argnums=3)
+    step = jax.jit(e28.EXAMPLE.train_step, static_argnums=3)
     s = _state()
     for t in range(cfg.steps):
         s, _ = step(s, d, jnp.int32(t), cfg)

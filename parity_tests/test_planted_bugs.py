@@ -5,14 +5,15 @@ in a regime and on a leaf where that bug shows.
 Planting. An optimizer bug is a copy of the ``jaxport.optim`` function (or of the part of it the
 example uses) with one line changed, marked ``# BUG``; it keeps the state's NamedTuple, so its leaves
 have the same names and shapes as the reference's (a different structure is a failure of its own,
-the last test). It goes in through the example module's ``optimizer`` (what its ``step`` and ``apply``
-call), a model bug through the module-level function or method the port calls. Every planted
-example gets fresh ``step``/``apply``/``values`` functions: compiled functions are cached by the
+the last test). It goes in through the example module's ``optimizer`` (what its training state, update
+and step are derived from), a model bug through the module-level function or method the port calls. Every planted
+example gets fresh ``step``/``update``/``values`` functions: compiled functions are cached by the
 function object, so reusing the example's own would reuse a correct compilation, and leave a buggy
 one behind for the tests that run later.
 """
 
 import dataclasses
+import sys
 
 import jax
 import jax.numpy as jnp
@@ -43,13 +44,23 @@ def _fresh(fn):
     return None if fn is None else (lambda *a, **k: fn(*a, **k))
 
 
+def _late(fn):
+    """``fn`` looked up by name in its module at each call, so a monkeypatch of the module is what runs."""
+    if fn is None:
+        return None
+    module, name = sys.modules[fn.__module__], fn.__name__
+    return lambda *a, **k: getattr(module, name)(*a, **k)
+
+
 def planted(example):
-    """``example`` with fresh step/apply functions, or a freshly compiled ``values``: what it calls is
-    looked up when it is traced, so a patch made before ``compare`` is what runs."""
+    """``example`` with fresh step/update functions and its optimizer looked up late, or a freshly
+    compiled ``values``: what it calls is looked up when it is traced, so a patch made before
+    ``compare`` is what runs."""
     if example.kind == "values":
         inner = getattr(example.values, "__wrapped__", example.values)
         return dataclasses.replace(example, values=jax.jit(lambda p, d, cfg: inner(p, d, cfg), static_argnums=2))
-    return dataclasses.replace(example, step=_fresh(example.step), apply=_fresh(example.apply))
+    return dataclasses.replace(example, step=_fresh(example.step), update=_fresh(example.update),
+                               optimizer=_late(example.optimizer))
 
 
 def failing(c: harness.Comparison) -> harness.RegimeResult:

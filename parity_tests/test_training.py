@@ -17,7 +17,7 @@ def _e03_placed() -> tuple[dict, dict]:
 def _e03_loop_hlo() -> str:
     ex, cfg = e03.EXAMPLE, e03.CONFIG
     state, data = _e03_placed()
-    return training.compiled_scan("cpu").lower(ex.step, cfg, state, data, jnp.int32(0), 10, True).compile().as_text()
+    return training.compiled_scan("cpu").lower(ex.train_step, cfg, state, data, jnp.int32(0), 10, True).compile().as_text()
 
 
 def test_cpu_loop_sums_directly_without_reduce_window_partials():
@@ -50,8 +50,8 @@ def test_the_parity_regimes_compile_what_training_runs():
     """The harness's batched evaluation uses the same options: its E03 step equals the loop's bit for bit."""
     ex, cfg = e03.EXAMPLE, e03.CONFIG
     state, data = _e03_placed()
-    looped, loss = training.scan_steps(ex.step, cfg, state, data, jnp.int32(0), 1, True)
-    batched, aux = harness._batched(lambda d, p, t: ex.step(p, d, t, cfg), data,
+    looped, loss = training.scan_steps(ex.train_step, cfg, state, data, jnp.int32(0), 1, True)
+    batched, aux = harness._batched(lambda d, p, t: ex.train_step(p, d, t, cfg), data,
                                   jax.tree.map(lambda a: a[None], state), jnp.zeros((1,), jnp.int32))
     for k in looped:
         np.testing.assert_array_equal(np.asarray(batched[k])[0], np.asarray(looped[k]), err_msg=k)
@@ -64,10 +64,10 @@ def test_the_loop_still_nests_inside_a_users_jit():
     """Only the outermost jit may carry compiler options: traced, scan_steps compiles without its own."""
     ex, cfg = e03.EXAMPLE, e03.CONFIG
     state, data = _e03_placed()
-    direct, _ = training.scan_steps(ex.step, cfg, state, data, jnp.int32(0), 5, True)
-    nested, _ = jax.jit(lambda s, d: training.scan_steps(ex.step, cfg, s, d, jnp.int32(0), 5, True))(state, data)
+    direct, _ = training.scan_steps(ex.train_step, cfg, state, data, jnp.int32(0), 5, True)
+    nested, _ = jax.jit(lambda s, d: training.scan_steps(ex.train_step, cfg, s, d, jnp.int32(0), 5, True))(state, data)
     # only the start step traced; the state and data closed over, concrete
-    closed, _ = jax.jit(lambda t: training.scan_steps(ex.step, cfg, state, data, t, 5, True))(jnp.int32(0))
+    closed, _ = jax.jit(lambda t: training.scan_steps(ex.train_step, cfg, state, data, t, 5, True))(jnp.int32(0))
     for k in direct:
         np.testing.assert_allclose(np.asarray(nested[k]), np.asarray(direct[k]), rtol=1e-6, err_msg=k)
         np.testing.assert_allclose(np.asarray(closed[k]), np.asarray(direct[k]), rtol=1e-6, err_msg=k)

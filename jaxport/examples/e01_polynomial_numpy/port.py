@@ -20,8 +20,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jaxport.catalog import identity
 from jaxport.examples._polynomial import SHAPES, PolynomialConfig, make_data
-from jaxport.spec import Example
+from jaxport.spec import TrainingExample
 
 Params = dict[str, jax.Array]
 
@@ -66,11 +67,8 @@ def result_lines(params: Mapping[str, np.ndarray], loss: float) -> list[str]:
     return [f"Result: y = {a} + {b} x + {c} x^2 + {d} x^3"]
 
 
-EXAMPLE = Example(
-    id="E01",
-    name="polynomial_numpy",
-    seed_section="000 Learning Pytorch: Without Pytorch: Numpy Network",
-    teaches="the same hand-derived math in jax.numpy, as a pure step compiled with jit and repeated with lax.scan; float64 needs x64",
+EXAMPLE = TrainingExample(
+    **identity(__name__),
     config=CONFIG,
     param_shapes=SHAPES,
     make_data=make_data,
@@ -78,5 +76,4 @@ EXAMPLE = Example(
     step=step,
     report_line=report_line,
     result_lines=result_lines,
-    reference="jaxport.examples.e01_polynomial_numpy.reference",
 )

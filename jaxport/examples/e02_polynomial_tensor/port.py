@@ -16,9 +16,10 @@ from collections.abc import Mapping
 import jax
 import numpy as np
 
+from jaxport.catalog import identity
 from jaxport.examples._polynomial import SHAPES, PolynomialConfig, make_data, scalar
 from jaxport.examples.e01_polynomial_numpy.port import loss_and_grad, predict, step
-from jaxport.spec import Example
+from jaxport.spec import TrainingExample
 
 __all__ = ["CONFIG", "EXAMPLE", "loss_and_grad", "place", "placement", "predict", "step"]
 
@@ -47,11 +48,8 @@ def result_lines(params: Mapping[str, np.ndarray], loss: float) -> list[str]:
     return [f"Result: y = {a} + {b} x + {c} x^2 + {d} x^3", f"Final Loss: {loss}"]
 
 
-EXAMPLE = Example(
-    id="E02",
-    name="polynomial_tensor",
-    seed_section="000 Learning Pytorch: Adding Pytorch: Tensors",
-    teaches="device placement: jax.devices and jax.device_put instead of device= on every tensor; jit runs where the data lives",
+EXAMPLE = TrainingExample(
+    **identity(__name__),
     config=CONFIG,
     param_shapes=SHAPES,
     make_data=make_data,
@@ -59,5 +57,4 @@ EXAMPLE = Example(
     step=step,
     report_line=report_line,
     result_lines=result_lines,
-    reference="jaxport.examples.e02_polynomial_tensor.reference",
 )

@@ -18,9 +18,10 @@ from collections.abc import Mapping
 import jax
 import numpy as np
 
+from jaxport.catalog import identity
 from jaxport.examples._polynomial import SHAPES, PolynomialConfig, make_data, scalar
 from jaxport.examples.e01_polynomial_numpy.port import predict
-from jaxport.spec import Example
+from jaxport.spec import TrainingExample
 
 Params = dict[str, jax.Array]
 
@@ -56,11 +57,8 @@ def result_lines(params: Mapping[str, np.ndarray], loss: float) -> list[str]:
     return [f"Result: y = {a} + {b} x + {c} x^2 + {d} x^3", f"Final Loss: {loss}"]
 
 
-EXAMPLE = Example(
-    id="E03",
-    name="polynomial_autograd",
-    seed_section="000 Learning Pytorch: PyTorch: Tensors and Autograd",
-    teaches="jax.value_and_grad over a params pytree replaces requires_grad, backward() and .grad; nothing to zero",
+EXAMPLE = TrainingExample(
+    **identity(__name__),
     config=CONFIG,
     param_shapes=SHAPES,
     make_data=make_data,
@@ -68,5 +66,4 @@ EXAMPLE = Example(
     step=step,
     report_line=report_line,
     result_lines=result_lines,
-    reference="jaxport.examples.e03_polynomial_autograd.reference",
 )

@@ -17,8 +17,9 @@ from collections.abc import Mapping
 import jax
 import numpy as np
 
+from jaxport.catalog import identity
 from jaxport.examples._polynomial import SHAPES, PolynomialConfig, make_data, scalar
-from jaxport.spec import Example
+from jaxport.spec import TrainingExample
 
 Params = dict[str, jax.Array]
 
@@ -88,11 +89,8 @@ def result_lines(params: Mapping[str, np.ndarray], loss: float) -> list[str]:
     return [f"Result: y = {a} + {b} * P3({c} + {d} x)"]
 
 
-EXAMPLE = Example(
-    id="E04",
-    name="legendre_custom_function",
-    seed_section="000 Learning Pytorch: Defining new Autograd functions",
-    teaches="jax.custom_vjp: the forward rule returns residuals (what ctx.save_for_backward kept), the backward rule maps them and the cotangent to input cotangents",
+EXAMPLE = TrainingExample(
+    **identity(__name__),
     config=CONFIG,
     param_shapes=SHAPES,
     make_data=make_data,
@@ -100,7 +98,6 @@ EXAMPLE = Example(
     step=step,
     report_line=report_line,
     result_lines=result_lines,
-    reference="jaxport.examples.e04_legendre_custom_function.reference",
     default_init=DEFAULT_INIT,
     draw=near_seed_init,
 )

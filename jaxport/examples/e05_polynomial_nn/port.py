@@ -42,9 +42,10 @@ import numpy as np
 from flax import nnx
 
 from jaxport import convert
+from jaxport.catalog import identity
 from jaxport.data import sine_data
 from jaxport.examples._polynomial import scalar
-from jaxport.spec import Example, NonNegative, Positive
+from jaxport.spec import NonNegative, Positive, TrainingExample
 
 Params = dict[str, jax.Array]
 
@@ -59,6 +60,12 @@ class Config:
 
 
 CONFIG = Config()
+
+
+def printed(t: int, cfg: Config) -> bool:
+    """The seed's own condition, ``if t % 1000 == 99``, with its period and offset as config fields."""
+    return t % cfg.print_every == cfg.print_offset
+
 
 # torch's state_dict of the seed's model, in its order: Linear(3, 1) holds weight (out, in) and bias.
 SHAPES: dict[str, tuple[int, ...]] = {"0.weight": (1, 3), "0.bias": (1,)}
@@ -174,20 +181,16 @@ def result_lines(params: Mapping[str, np.ndarray], loss: float) -> list[str]:
     return lines
 
 
-EXAMPLE = Example(
-    id="E05",
-    name="polynomial_nn",
-    seed_section="000 Learning Pytorch: Pytorch's nn module",
-    teaches="an nnx.Sequential(Linear, Flatten) merged from a flat dict of torch-named parameters inside a pure step; "
-            "gradients come back under the same names; one jax.tree.map update",
+EXAMPLE = TrainingExample(
+    **identity(__name__),
     config=CONFIG,
     param_shapes=SHAPES,
     make_data=make_data,
-    reference="jaxport.examples.e05_polynomial_nn.reference",
     loss_and_grad=loss_and_grad,
     step=step,
     report_line=report_line,
     result_lines=result_lines,
+    printed=printed,
     default_init=DEFAULT_INIT,
     prepare=prepare,
 )

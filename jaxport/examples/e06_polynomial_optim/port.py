@@ -28,11 +28,12 @@ import numpy as np
 import optax
 
 from jaxport import optim
+from jaxport.catalog import identity
 from jaxport.examples._polynomial import scalar
 from jaxport.examples.e05_polynomial_nn.port import DEFAULT_INIT, SHAPES, loss_and_grad, make_data, model_of, powers, predict, prepare
-from jaxport.spec import Example, Positive
+from jaxport.spec import Positive, TrainingExample
 
-__all__ = ["CONFIG", "EXAMPLE", "apply", "init_state", "loss_and_grad", "model_of", "optimizer", "powers", "predict", "step"]
+__all__ = ["CONFIG", "EXAMPLE", "loss_and_grad", "model_of", "optimizer", "powers", "predict"]
 
 Params = dict[str, jax.Array]
 NAMES = tuple(SHAPES)  # "0.weight", "0.bias"
@@ -54,26 +55,6 @@ def optimizer(cfg: Config) -> optax.GradientTransformationExtraArgs:
     return optim.rmsprop(cfg.lr)
 
 
-def init_state(params: Mapping[str, np.ndarray]) -> dict[str, jax.Array]:
-    """Parameters, RMSprop's ``square_avg`` (zeros) and per-parameter ``count`` (torch's ``step``)."""
-    return optim.init_flat(optimizer(CONFIG), params)
-
-
-def params_of(state: Mapping[str, jax.Array]) -> Params:
-    return {k: state[k] for k in NAMES}
-
-
-def apply(state: Mapping[str, jax.Array], grads: Params, data, t, cfg: Config) -> dict[str, jax.Array]:
-    """``optimizer.step()``: the optax update from ``grads``, state in and state out."""
-    return optim.update_flat(optimizer(cfg), state, grads)
-
-
-def step(state: Mapping[str, jax.Array], data: Mapping[str, jax.Array], t: jax.Array, cfg: Config):
-    """``zero_grad(); backward(); step()`` as one pure function: gradients, then :func:`apply`."""
-    loss, grads = loss_and_grad(params_of(state), data)
-    return apply(state, grads, data, t, cfg), {"loss": loss}
-
-
 def report_line(t: int, aux: Mapping[str, np.ndarray]) -> str:
     return f"Step: {t} Loss: {scalar(aux['loss'])}"  # seed: print("Step:", t, "Loss:", loss.item())
 
@@ -84,22 +65,15 @@ def result_lines(state: Mapping[str, np.ndarray], loss: float) -> list[str]:
     return [f"Result: y = {b[0].item()} + {w[0, 0].item()} x + {w[0, 1].item()} x^2 + {w[0, 2].item()} x^3"]
 
 
-EXAMPLE = Example(
-    id="E06",
-    name="polynomial_optim",
-    seed_section="000 Learning Pytorch: PyTorch's Optim Package",
-    teaches="an optax optimizer is (init, update) and its state is a value; jaxport.optim.rmsprop has torch's semantics where optax.rmsprop's defaults differ",
+EXAMPLE = TrainingExample(
+    **identity(__name__),
     config=CONFIG,
     param_shapes=SHAPES,
     make_data=make_data,
-    reference="jaxport.examples.e06_polynomial_optim.reference",
     loss_and_grad=loss_and_grad,
-    step=step,
     report_line=report_line,
     result_lines=result_lines,
-    apply=apply,
-    init_state=init_state,
-    params_of=params_of,
+    optimizer=optimizer,  # the state, the update and the step are derived from it
     default_init=DEFAULT_INIT,
     prepare=prepare,  # xx, once before the loop (the seed's own order)
 )

@@ -30,8 +30,9 @@ import optax
 from flax import nnx
 
 from jaxport import convert, optim
+from jaxport.catalog import identity
 from jaxport.examples._polynomial import SHAPES, PolynomialConfig, make_data, scalar
-from jaxport.spec import Example
+from jaxport.spec import TrainingExample
 
 Params = dict[str, jax.Array]
 
@@ -108,16 +109,11 @@ def result_lines(params: Mapping[str, np.ndarray], loss: float) -> list[str]:
     return [f"Result: {module(params).string()}"]  # seed: print(f'Result: {model.string()}')
 
 
-EXAMPLE = Example(
-    id="E07",
-    name="polynomial_module",
-    seed_section="000 Learning Pytorch: Custom nn Modules",
-    teaches="an nnx.Module with four nnx.Param and a custom string(), trained functionally: nnx.split, a pure step "
-            "that nnx.merge-s it from a flat dict, torch-exact SGD as an optax update",
+EXAMPLE = TrainingExample(
+    **identity(__name__),
     config=CONFIG,
     param_shapes=SHAPES,
     make_data=make_data,
-    reference="jaxport.examples.e07_polynomial_module.reference",
     loss_and_grad=loss_and_grad,
     step=step,
     report_line=report_line,

@@ -21,6 +21,7 @@ passed explicitly (``present=``).
 """
 
 import dataclasses
+import functools
 import json
 import random
 from collections.abc import Mapping
@@ -32,10 +33,11 @@ import numpy as np
 import optax
 
 from jaxport import optim
+from jaxport.catalog import identity
 from jaxport.data import sine_data
 from jaxport.errors import UsageError
 from jaxport.examples._polynomial import scalar
-from jaxport.spec import Example, Magnitude, NonNegative, Positive
+from jaxport.spec import Magnitude, NonNegative, Positive, TrainingExample
 
 Params = dict[str, jax.Array]
 NAMES = ("a", "b", "c", "d", "e")
@@ -126,30 +128,11 @@ def optimizer(cfg: Config) -> optax.GradientTransformationExtraArgs:
     return optim.sgd(cfg.lr, momentum=cfg.momentum)
 
 
-def init_state(params: Mapping[str, np.ndarray]) -> dict[str, jax.Array]:
-    """Parameters, SGD momentum buffers (zeros) and per-parameter step counts (torch: buffer is None)."""
-    return optim.init_flat(optimizer(CONFIG), params)
-
-
-def params_of(state: Mapping[str, jax.Array]) -> Params:
-    return {k: state[k] for k in NAMES}
-
-
-def apply(state: Mapping[str, jax.Array], grads: Params, data: Mapping[str, jax.Array], t: jax.Array, cfg: Config):
-    """The optimizer's half of a step: SGD with momentum from ``grads``; ``e`` absent at order 4."""
+def update(state: Mapping[str, jax.Array], grads: Params, data: Mapping[str, jax.Array], t: jax.Array, cfg: Config):
+    """``optimizer.step()``: SGD with momentum from ``grads``, ``e`` absent at an order-4 step (torch's
+    ``e.grad is None``: no update, its buffer and step count left alone)."""
     present = {k: (data["orders"][t] > 4) if k == "e" else True for k in NAMES}
     return optim.update_flat(optimizer(cfg), state, grads, present=present)
-
-
-def step(state: Mapping[str, jax.Array], data: Mapping[str, jax.Array], t: jax.Array, cfg: Config, forward=predict):
-    """One step at order ``data["orders"][t]``: gradients (``e``'s is 0 at order 4), then :func:`apply`."""
-    loss, grads = jax.value_and_grad(loss_fn)(params_of(state), {**data, "orders": data["orders"][t]}, forward)
-    return apply(state, grads, data, t, cfg), {"loss": loss}
-
-
-def step_switch(state, data, t, cfg: Config):
-    """:func:`step` with the ``lax.switch`` forward."""
-    return step(state, data, t, cfg, forward=predict_switch)
 
 
 def string(params: Mapping[str, np.ndarray]) -> str:
@@ -166,21 +149,18 @@ def result_lines(state: Mapping[str, np.ndarray], loss: float) -> list[str]:
     return [f"Result: {string(state)}"]
 
 
-EXAMPLE = Example(
-    id="E08",
-    name="dynamic_net",
-    seed_section="000 Learning Pytorch: Control Flow and Weight Sharing",
-    teaches="Python control flow works under jax.grad; under jit + lax.scan the drawn order is data (masking or lax.switch); torch's draws replayed; an unused parameter is absent, not zero",
+EXAMPLE = TrainingExample(
+    **identity(__name__),
     config=CONFIG,
     param_shapes=SHAPES,
     make_data=make_data,
-    reference="jaxport.examples.e08_dynamic_net.reference",
     loss_and_grad=loss_and_grad,
-    step=step,
     report_line=report_line,
     result_lines=result_lines,
-    apply=apply,
-    init_state=init_state,
-    params_of=params_of,
+    optimizer=optimizer,
+    update=update,  # the optimizer's update, told which leaves have a gradient
     per_step=("orders",),
 )
+
+# The same example compiled with the lax.switch forward: one branch per order, picked at run time.
+SWITCH = dataclasses.replace(EXAMPLE, loss_and_grad=jax.value_and_grad(functools.partial(loss_fn, forward=predict_switch)))

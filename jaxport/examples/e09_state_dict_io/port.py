@@ -28,8 +28,9 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxport import checkpoint
+from jaxport.catalog import identity
 from jaxport.examples.e05_polynomial_nn.port import DEFAULT_INIT, SHAPES, make_data, model_of, powers
-from jaxport.spec import Example
+from jaxport.spec import ValuesExample
 
 FORMATS = (".pth", ".safetensors", ".npz")
 
@@ -68,15 +69,11 @@ def value_lines(vals: Mapping[str, np.ndarray]) -> list[str]:
             for fmt in (s[1:] for s in FORMATS)]
 
 
-EXAMPLE = Example(
-    id="E09",
-    name="state_dict_io",
-    seed_section="000 PyTorch Pth Files",
-    teaches="parameters are a dict of arrays: read a .pth only with torch.load(weights_only=True), write one load_state_dict(strict=True) accepts, or use a format with no code (.safetensors, .npz)",
+EXAMPLE = ValuesExample(
+    **identity(__name__),
     config=CONFIG,
     param_shapes=SHAPES,
     make_data=make_data,
-    reference="jaxport.examples.e09_state_dict_io.reference",
     values=values,
     value_lines=value_lines,
     default_init=DEFAULT_INIT,

@@ -29,7 +29,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxport.spec import Example
+from jaxport.catalog import identity
+from jaxport.spec import ValuesExample
 
 
 @dataclasses.dataclass(frozen=True)
@@ -149,16 +150,11 @@ def value_lines(vals: Mapping[str, np.ndarray]) -> list[str]:
     ]
 
 
-EXAMPLE = Example(
-    id="E10",
-    name="tensor_basics",
-    seed_section="001 Introduction to PyTorch: Pytorch Tensor Library",
-    teaches="jnp mirrors torch's tensor API value for value, but the integer/float default dtypes (int64 vs int32) "
-            "and implicit rank promotion are JAX configuration; the seed's broadcasting error raises in both",
+EXAMPLE = ValuesExample(
+    **identity(__name__),
     config=CONFIG,
     param_shapes={},
     make_data=make_data,
-    reference="jaxport.examples.e10_tensor_basics.reference",
     values=values,
     value_lines=value_lines,
 )

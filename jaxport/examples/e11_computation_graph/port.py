@@ -34,7 +34,8 @@ import jax.extend as jex
 import jax.numpy as jnp
 import numpy as np
 
-from jaxport.spec import Example
+from jaxport.catalog import identity
+from jaxport.spec import ValuesExample
 
 Params = Mapping[str, jax.Array]
 
@@ -141,16 +142,11 @@ def value_lines(vals: Mapping[str, np.ndarray]) -> list[str]:
     ]
 
 
-EXAMPLE = Example(
-    id="E11",
-    name="computation_graph",
-    seed_section="001 Introduction to PyTorch: Computation Graphs and Autograd",
-    teaches="the graph is the function: jax.grad returns every leaf's gradient as a value (nothing stored, nothing freed) "
-            "and jax.make_jaxpr shows the graph torch records as a grad_fn chain",
+EXAMPLE = ValuesExample(
+    **identity(__name__),
     config=CONFIG,
     param_shapes=SHAPES,
     make_data=make_data,
-    reference="jaxport.examples.e11_computation_graph.reference",
     values=values,
     value_lines=value_lines,
     default_init=DEFAULT_INIT,

@@ -31,8 +31,9 @@ import numpy as np
 from flax import nnx
 
 from jaxport import convert
+from jaxport.catalog import identity
 from jaxport.data import np_dtype
-from jaxport.spec import Example
+from jaxport.spec import ValuesExample
 
 Params = Mapping[str, jax.Array]
 
@@ -119,15 +120,11 @@ def value_lines(vals: Mapping[str, np.ndarray]) -> list[str]:
     return [f"lin(x) = {tensor_str(vals['lin(x)'])}", f"output = {tensor_str(vals['output'])}"]
 
 
-EXAMPLE = Example(
-    id="E12",
-    name="linear_layers",
-    seed_section="001 Introduction to PyTorch: Pytorch Modules",
-    teaches="an nnx.Linear built from torch's state_dict values (kernel = weight transposed) instead of loading into a randomly initialised module",
+EXAMPLE = ValuesExample(
+    **identity(__name__),
     config=CONFIG,
     param_shapes=SHAPES,
     make_data=make_data,
-    reference="jaxport.examples.e12_linear_layers.reference",
     values=values,
     value_lines=value_lines,
     default_init=DEFAULT_INIT,

@@ -38,9 +38,10 @@ import optax
 from flax import nnx
 
 from jaxport import convert, optim
+from jaxport.catalog import identity
 from jaxport.data import np_dtype
 from jaxport.examples._polynomial import scalar
-from jaxport.spec import Example, Magnitude, Positive
+from jaxport.spec import Magnitude, Positive, TrainingExample
 
 Params = Mapping[str, jax.Array]
 
@@ -136,26 +137,6 @@ def optimizer(cfg: Config) -> optax.GradientTransformationExtraArgs:
     return optim.sgd(cfg.lr, momentum=cfg.momentum)
 
 
-def init_state(params: Mapping[str, np.ndarray]) -> dict[str, jax.Array]:
-    """Parameters, SGD momentum buffers (zeros: torch has none before the first step) and step counts."""
-    return optim.init_flat(optimizer(CONFIG), {k: params[k] for k in NAMES})
-
-
-def params_of(state: Mapping[str, jax.Array]) -> dict[str, jax.Array]:
-    return {k: state[k] for k in NAMES}
-
-
-def apply(state: Mapping[str, jax.Array], grads: Params, data: Mapping[str, jax.Array], t: jax.Array, cfg: Config) -> dict:
-    """``optimizer.step()`` as a function: new parameters and buffers from ``grads``."""
-    return optim.update_flat(optimizer(cfg), state, grads)
-
-
-def step(state: Mapping[str, jax.Array], data: Mapping[str, jax.Array], t: jax.Array, cfg: Config) -> tuple[dict, dict]:
-    """One step of the seed's loop: loss and gradients (nothing to zero), then :func:`apply`."""
-    loss, grads = loss_and_grad(params_of(state), data)
-    return apply(state, grads, data, t, cfg), {"loss": loss}
-
-
 def tensor_str(a: np.ndarray) -> str:
     """``a`` printed like torch prints a float tensor (4 decimals)."""
     body = np.array2string(np.asarray(a), precision=4, floatmode="fixed", separator=", ", prefix="tensor(")
@@ -173,22 +154,14 @@ def result_lines(state: Mapping[str, np.ndarray], loss: float) -> list[str]:
     return [f"model(x) = {tensor_str(np.asarray(predict(p, x)))}"]
 
 
-EXAMPLE = Example(
-    id="E13",
-    name="mycoolnet",
-    seed_section="001 Introduction to PyTorch: Using Module to Build a Network; Minimizing a Loss Function",
-    teaches="an nnx module built inside a pure step from a torch-named params dict (nnx_tree + nnx.merge); "
-            "SGD momentum as optax state in the training state instead of optimizer.state and .grad",
+EXAMPLE = TrainingExample(
+    **identity(__name__),
     config=CONFIG,
     param_shapes=SHAPES,
     make_data=make_data,
-    reference="jaxport.examples.e13_mycoolnet.reference",
     loss_and_grad=loss_and_grad,
-    step=step,
     report_line=report_line,
     result_lines=result_lines,
-    apply=apply,
-    init_state=init_state,
-    params_of=params_of,
+    optimizer=optimizer,  # the state, the update and the step are derived from it
     default_init=DEFAULT_INIT,
 )

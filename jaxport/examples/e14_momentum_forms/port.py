@@ -35,8 +35,9 @@ import numpy as np
 import optax
 
 from jaxport import optim
+from jaxport.catalog import identity
 from jaxport.data import np_dtype
-from jaxport.spec import Example, Magnitude, NonNegative, Positive
+from jaxport.spec import Magnitude, NonNegative, Positive, ValuesExample
 
 Params = Mapping[str, jax.Array]
 
@@ -131,16 +132,11 @@ def value_lines(vals: Mapping[str, np.ndarray]) -> list[str]:
     return lines
 
 
-EXAMPLE = Example(
-    id="E14",
-    name="momentum_forms",
-    seed_section="001 Introduction to PyTorch: Momentum",
-    teaches="the notes' EMA momentum and torch's SGD momentum (and dampening) as optax transformations run on one "
-            "gradient stream: EMA with α = lr/(1-β) is torch's momentum exactly; dampening=β is not (first buffer undamped)",
+EXAMPLE = ValuesExample(
+    **identity(__name__),
     config=CONFIG,
     param_shapes=SHAPES,
     make_data=make_data,
-    reference="jaxport.examples.e14_momentum_forms.reference",
     values=values,
     value_lines=value_lines,
 )

@@ -31,8 +31,9 @@ import numpy as np
 import optax
 
 from jaxport import optim
+from jaxport.catalog import identity
 from jaxport.examples.e13_mycoolnet import port as e13
-from jaxport.spec import Example, Fraction, Magnitude, Positive
+from jaxport.spec import Fraction, Magnitude, Positive, TrainingExample
 
 Params = Mapping[str, jax.Array]
 NAMES = e13.NAMES
@@ -61,42 +62,14 @@ def optimizer(cfg: Config) -> optax.GradientTransformationExtraArgs:
     return optim.lookahead(optim.adam(cfg.lr, betas=cfg.betas, eps=cfg.eps), k=cfg.k, alpha=cfg.alpha)
 
 
-def init_state(params: Mapping[str, np.ndarray]) -> dict[str, jax.Array]:
-    """Parameters; Adam's moments (zeros) and step counts; LookAhead's slow weights (= the parameters) and ``count``."""
-    return optim.init_flat(optimizer(CONFIG), {k: params[k] for k in NAMES})
-
-
-def params_of(state: Mapping[str, jax.Array]) -> dict[str, jax.Array]:
-    return {k: state[k] for k in NAMES}
-
-
-def apply(state: Mapping[str, jax.Array], grads: Params, data: Mapping[str, jax.Array], t: jax.Array, cfg: Config) -> dict:
-    """``optimizer.step()`` as a function: one Adam step of the fast weights, a sync every k-th step."""
-    return optim.update_flat(optimizer(cfg), state, grads)
-
-
-def step(state: Mapping[str, jax.Array], data: Mapping[str, jax.Array], t: jax.Array, cfg: Config) -> tuple[dict, dict]:
-    """One step of the seed's loop: loss and gradients at the fast weights, then :func:`apply`."""
-    loss, grads = loss_and_grad(params_of(state), data)
-    return apply(state, grads, data, t, cfg), {"loss": loss}
-
-
-EXAMPLE = Example(
-    id="E15",
-    name="adam_lookahead",
-    seed_section="001 Introduction to PyTorch: Modern Optimizers (Adam, LookAhead)",
-    teaches="torch's Adam and a LookAhead wrapper as one optax transformation (optim.lookahead(optim.adam)) whose "
-            "whole state (moments, per-parameter steps, slow weights) is a value under torch's names",
+EXAMPLE = TrainingExample(
+    **identity(__name__),
     config=CONFIG,
     param_shapes=e13.SHAPES,
     make_data=make_data,
-    reference="jaxport.examples.e15_adam_lookahead.reference",
     loss_and_grad=loss_and_grad,
-    step=step,
     report_line=e13.report_line,
     result_lines=e13.result_lines,
-    apply=apply,
-    init_state=init_state,
-    params_of=params_of,
+    optimizer=optimizer,  # the state, the update and the step are derived from it
     default_init=e13.DEFAULT_INIT,
 )

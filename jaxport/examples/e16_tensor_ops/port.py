@@ -33,9 +33,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jaxport.catalog import identity
 from jaxport.data import np_dtype
 from jaxport.examples.e10_tensor_basics.port import tensor_str
-from jaxport.spec import Example, NonNegative
+from jaxport.spec import NonNegative, ValuesExample
 
 
 @dataclasses.dataclass(frozen=True)
@@ -147,16 +148,11 @@ def value_lines(vals: Mapping[str, np.ndarray]) -> list[str]:
     return lines
 
 
-EXAMPLE = Example(
-    id="E16",
-    name="tensor_ops",
-    seed_section="002 Lesson 4 - Introduction to PyTorch: the operations before Part 2",
-    teaches="*, @, reshape map one to one; everything that writes into memory (add_, out=, from_numpy sharing, "
-            "resize_, a global seed) is impossible by design: a new value (a + b, .at[], a copy, an explicit key) instead",
+EXAMPLE = ValuesExample(
+    **identity(__name__),
     config=CONFIG,
     param_shapes={},
     make_data=make_data,
-    reference="jaxport.examples.e16_tensor_ops.reference",
     values=values,
     value_lines=value_lines,
 )

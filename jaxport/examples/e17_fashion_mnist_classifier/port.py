@@ -53,10 +53,11 @@ import optax
 from flax import nnx
 
 from jaxport import convert, optim
+from jaxport.catalog import identity
 from jaxport.data import epoch_batches, np_dtype
 from jaxport.datasets import Dataset
 from jaxport.errors import UsageError
-from jaxport.spec import Example, Fraction, Magnitude, NonNegative, Positive
+from jaxport.spec import Fraction, Magnitude, NonNegative, Positive, TrainingExample
 
 Params = Mapping[str, jax.Array]
 OPTIMIZERS = ("adam", "adamw")  # Config.optimizer's choices: torch.optim.Adam (the seed's), torch.optim.AdamW
@@ -240,31 +241,25 @@ def optimizer(cfg: Config) -> optax.GradientTransformationExtraArgs:
     return optim.adam(cfg.lr, betas=cfg.betas, eps=cfg.eps)  # optim.Adam(model.parameters())
 
 
-def init_state(params: Mapping[str, np.ndarray]) -> dict[str, jax.Array]:
-    """Parameters, Adam's moments (zeros) and step counts (AdamW's are the same), and the seed's ``running_loss``."""
-    p = {k: params[k] for k in NAMES}
-    return {**optim.init_flat(optimizer(CONFIG), p), "running_loss": np.zeros((), np.float64)}
+def running_loss(params: Params, cfg: Config) -> dict[str, np.ndarray]:
+    """The seed's ``running_loss = 0``: a float64 leaf of the state, as Python's float (x64 is always on)."""
+    return {"running_loss": np.zeros((), np.float64)}
 
 
-def params_of(state: Mapping[str, jax.Array]) -> dict[str, jax.Array]:
-    return {k: state[k] for k in NAMES}
-
-
-def apply(state: Mapping[str, jax.Array], grads: Params, data: Mapping[str, jax.Array], t: jax.Array, cfg: Config) -> dict:
-    """``optimizer.step()`` as a function: new parameters and Adam's (or AdamW's) buffers from ``grads``."""
-    return optim.update_flat(optimizer(cfg), state, grads)
+def update(state: Mapping[str, jax.Array], grads: Params, data: Mapping[str, jax.Array], t: jax.Array, cfg: Config) -> dict:
+    """``optimizer.step()``: Adam's (or AdamW's) update from ``grads``; the running loss is the loop's, not the optimizer's."""
+    return {**state, **optim.update_flat(optimizer(cfg), state, grads)}
 
 
 def step(state: Mapping[str, jax.Array], data: Mapping[str, jax.Array], t: jax.Array, cfg: Config) -> tuple[dict, dict]:
-    """One batch of the seed's epoch: the loss and gradients on batch ``t``, :func:`apply`, and
+    """One batch of the seed's epoch: the loss and gradients on batch ``t``, :func:`update`, and
     ``running_loss += loss.item()`` (a float64 leaf, as Python's float; restarted with each epoch)."""
-    batch = {**data, "idx": data["idx"][t], "mask": data["mask"][t]}
-    loss, grads = loss_and_grad(params_of(state), batch)
+    loss, grads = loss_and_grad({k: state[k] for k in NAMES}, EXAMPLE.at_step(data, t))
     per_epoch = math.ceil(data["images"].shape[0] / cfg.batch_size)  # len(trainloader), static
     previous = state["running_loss"]
     running = jnp.where(t % per_epoch == 0, jnp.zeros_like(previous), previous) + loss.astype(previous.dtype)
     aux = {"loss": loss, "epoch_loss": running / per_epoch}  # printed after the epoch's last batch
-    return {**apply(state, grads, data, t, cfg), "running_loss": running}, aux
+    return {**update(state, grads, data, t, cfg), "running_loss": running}, aux
 
 
 def header_lines(cfg: Config) -> list[str]:
@@ -281,25 +276,19 @@ def result_lines(state: Mapping[str, np.ndarray], loss: float) -> list[str]:
     return []  # the seed prints nothing after training
 
 
-EXAMPLE = Example(
-    id="E17",
-    name="fashion_mnist_classifier",
-    seed_section="002 Lesson 4: Part 2 (init), Part 3 (losses), Part 4 (Fashion-MNIST)",
-    teaches="a jitted epoch: the shuffle drawn up front and replayed by torch's DataLoader, the whole run one "
-            "lax.scan over batch updates with the partial last batch padded and masked (NLLLoss's mean exactly), "
-            "Adam's buffers and running_loss in the carry",
+EXAMPLE = TrainingExample(
+    **identity(__name__),
     config=CONFIG,
     param_shapes=SHAPES,
     make_data=make_data,
-    reference="jaxport.examples.e17_fashion_mnist_classifier.reference",
     loss_and_grad=loss_and_grad,
-    step=step,
     report_line=report_line,
     result_lines=result_lines,
     header_lines=header_lines,
-    apply=apply,
-    init_state=init_state,
-    params_of=params_of,
+    optimizer=optimizer,
+    update=update,
+    step=step,  # the update, and the seed's running loss printed after each epoch
+    extra_state=running_loss,
     default_init=DEFAULT_INIT,
     draw=seed_init,
     per_step=("idx", "mask"),

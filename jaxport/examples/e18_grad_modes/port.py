@@ -35,8 +35,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jaxport.catalog import identity
 from jaxport.examples.e11_computation_graph.port import tensor_str
-from jaxport.spec import Example
+from jaxport.spec import ValuesExample
 
 Params = Mapping[str, jax.Array]
 
@@ -127,16 +128,11 @@ def value_lines(vals: Mapping[str, np.ndarray]) -> list[str]:
     ]
 
 
-EXAMPLE = Example(
-    id="E18",
-    name="grad_modes",
-    seed_section="002 Lesson 4, Part 3: Autograd (no_grad, set_grad_enabled, requires_grad_, grad_fn)",
-    teaches="no flags and no modes: jax.grad's argnums chooses what to differentiate (requires_grad), "
-            "stop_gradient makes a value constant (no_grad / detach), a Python if replaces set_grad_enabled",
+EXAMPLE = ValuesExample(
+    **identity(__name__),
     config=CONFIG,
     param_shapes=SHAPES,
     make_data=make_data,
-    reference="jaxport.examples.e18_grad_modes.reference",
     values=values,
     value_lines=value_lines,
     default_init=DEFAULT_INIT,

@@ -43,9 +43,10 @@ import numpy as np
 import optax
 
 from jaxport import optim
+from jaxport.catalog import identity
 from jaxport.data import np_dtype
 from jaxport.examples import _resnet
-from jaxport.spec import Example, Magnitude, NonNegative
+from jaxport.spec import Magnitude, NonNegative, ValuesExample
 
 Params = Mapping[str, jax.Array]
 
@@ -123,15 +124,11 @@ def value_lines(vals: Mapping[str, np.ndarray]) -> list[str]:
     return lines
 
 
-EXAMPLE = Example(
-    id="E19",
-    name="blitz_training_step",
-    seed_section="003 60-minute blitz notes: PyTorch Blitz, simple training loop",
-    teaches="forward, backward and optimizer.step() of a ResNet-18 as one pure function: gradients and BatchNorm's new running statistics are returned values, not mutated fields",
+EXAMPLE = ValuesExample(
+    **identity(__name__),
     config=CONFIG,
     param_shapes=SHAPES,
     make_data=make_data,
-    reference="jaxport.examples.e19_blitz_training_step.reference",
     values=values,
     value_lines=value_lines,
     default_init=DEFAULT_INIT,

@@ -42,9 +42,10 @@ import numpy as np
 import optax
 
 from jaxport import optim
+from jaxport.catalog import identity
 from jaxport.data import np_dtype
 from jaxport.examples import _resnet
-from jaxport.spec import Example, Magnitude, NonNegative, Positive
+from jaxport.spec import Magnitude, NonNegative, Positive, TrainingExample
 
 Params = Mapping[str, jax.Array]
 NUM_CLASSES = 10  # seed: model.fc = nn.Linear(512, 10)
@@ -101,14 +102,10 @@ def optimizer(cfg: Config) -> optax.GradientTransformationExtraArgs:
     return optim.sgd(cfg.lr, momentum=cfg.momentum)
 
 
-def init_state(params: Mapping[str, np.ndarray]) -> dict[str, jax.Array]:
-    """The new fc, SGD's per-parameter count and momentum buffer, and a fresh model's BatchNorm buffers."""
+def batch_norm_buffers(params: Params, cfg: Config) -> dict[str, np.ndarray]:
+    """A fresh model's BatchNorm buffers, in the state beside the fc and SGD's buffers (train mode updates them)."""
     buffers = _resnet.initial_buffers(np.asarray(params["fc.weight"]).dtype)
-    return {**optim.init_flat(optimizer(CONFIG), params), **{name: buffers[key] for name, key in buffer_names().items()}}
-
-
-def params_of(state: Mapping[str, jax.Array]) -> dict[str, jax.Array]:
-    return {k: state[k] for k in SHAPES}
+    return {name: buffers[key] for name, key in buffer_names().items()}
 
 
 def buffers_of(state: Mapping[str, jax.Array]) -> dict[str, jax.Array]:
@@ -139,8 +136,8 @@ def loss_and_grad(params: Params, data: Mapping[str, jax.Array]) -> tuple[jax.Ar
 
 def step(state: Mapping[str, jax.Array], data: Mapping[str, jax.Array], t: jax.Array, cfg: Config) -> tuple[dict, dict]:
     """``optimizer.zero_grad(); loss.backward(); optimizer.step()`` plus BatchNorm's buffer updates, pure."""
-    (loss, new_buffers), grads = jax.value_and_grad(loss_with_buffers, has_aux=True)(params_of(state), buffers_of(state), data)
-    new = optim.update_flat(optimizer(cfg), state, grads)  # the fc, its count and momentum buffer
+    (loss, new_buffers), grads = jax.value_and_grad(loss_with_buffers, has_aux=True)(EXAMPLE.params_in(state), buffers_of(state), data)
+    new = EXAMPLE.apply(state, grads, data, t, cfg)  # the optimizer's: the fc, its count and momentum buffer
     new |= {name: new_buffers[key] for name, key in buffer_names().items()}  # frozen, yet updated in train mode
     return new, {"loss": loss}
 
@@ -155,21 +152,17 @@ def result_lines(state: Mapping[str, np.ndarray], loss: float) -> list[str]:
             f"bn1.num_batches_tracked: {int(state['num_batches_tracked.bn1'])}"]
 
 
-EXAMPLE = Example(
-    id="E20",
-    name="finetune_freeze",
-    seed_section="003 60-minute blitz notes: PyTorch Blitz, freezing parameters",
-    teaches="freezing is choosing what to differentiate: jax.value_and_grad over the new fc only (or optax.multi_transform with set_to_zero; optax.masked alone does not freeze)",
+EXAMPLE = TrainingExample(
+    **identity(__name__),
     config=CONFIG,
     param_shapes=SHAPES,
     make_data=make_data,
-    reference="jaxport.examples.e20_finetune_freeze.reference",
     loss_and_grad=loss_and_grad,
     step=step,
     report_line=report_line,
     result_lines=result_lines,
-    init_state=init_state,
-    params_of=params_of,
+    optimizer=optimizer,
+    extra_state=batch_norm_buffers,  # a forward in train mode moves them: no update alone, the whole step is checked
     default_init=DEFAULT_INIT,
     draw=torch_like_init,  # --seed S: nn.Linear(512, 10)'s init from default_rng(S)
 )

@@ -51,10 +51,11 @@ import numpy as np
 import optax
 
 from jaxport import optim
+from jaxport.catalog import identity
 from jaxport.data import epoch_batches, np_dtype
 from jaxport.datasets import Dataset, DatasetError, cifar10, digits
 from jaxport.examples.e22_manual_sgd_update import port as e22
-from jaxport.spec import Example, Magnitude, NonNegative, Positive
+from jaxport.spec import Magnitude, NonNegative, Positive, TrainingExample
 
 Params = Mapping[str, jax.Array]
 
@@ -151,24 +152,13 @@ def optimizer(cfg: Config) -> optax.GradientTransformationExtraArgs:
     return optim.sgd(cfg.lr, momentum=cfg.momentum)
 
 
-def init_state(params: Mapping[str, np.ndarray]) -> dict[str, jax.Array]:
-    """Parameters, SGD's momentum buffers and step counts, and the blitz's ``running_loss = 0.0``."""
-    p = {k: params[k] for k in NAMES}
-    # a float64 leaf, as Python's float: the blitz sums loss.item() values (x64 is always on)
-    return {**optim.init_flat(optimizer(CONFIG), p), "running_loss": np.zeros((), np.float64)}
-
-
-def params_of(state: Mapping[str, jax.Array]) -> dict[str, jax.Array]:
-    return {k: state[k] for k in NAMES}
+def running_loss(params: Params, cfg: Config) -> dict[str, np.ndarray]:
+    """The blitz's ``running_loss = 0.0``: a float64 leaf, as Python's float (it sums ``loss.item()`` values)."""
+    return {"running_loss": np.zeros((), np.float64)}
 
 
 def _steps_per_epoch(data: Mapping[str, jax.Array], cfg: Config) -> int:
     return math.ceil(data["images"].shape[0] / cfg.batch_size)  # len(trainloader), static: the data's shape
-
-
-def _batch(data: Mapping[str, jax.Array], t: jax.Array) -> dict[str, jax.Array]:
-    """The data as step ``t`` sees it: its mini-batch's indices and mask."""
-    return {**data, "order": data["order"][t], "mask": data["mask"][t]}
 
 
 def _update(state: Mapping[str, jax.Array], grads: Params, loss: jax.Array, t: jax.Array, per_epoch: int,
@@ -182,17 +172,17 @@ def _update(state: Mapping[str, jax.Array], grads: Params, loss: jax.Array, t: j
     return new, running
 
 
-def apply(state: Mapping[str, jax.Array], grads: Params, data: Mapping[str, jax.Array], t: jax.Array, cfg: Config) -> dict:
+def update(state: Mapping[str, jax.Array], grads: Params, data: Mapping[str, jax.Array], t: jax.Array, cfg: Config) -> dict:
     """The update from given gradients: parameters and buffers from ``grads`` alone; ``running_loss``
     needs this step's loss too, so the mini-batch is evaluated (forward only) at ``state``'s parameters."""
-    loss = loss_fn(params_of(state), _batch(data, t))
+    loss = loss_fn(EXAMPLE.params_in(state), EXAMPLE.at_step(data, t))
     return _update(state, grads, loss, t, _steps_per_epoch(data, cfg), cfg)[0]
 
 
 def step(state: Mapping[str, jax.Array], data: Mapping[str, jax.Array], t: jax.Array, cfg: Config) -> tuple[dict, dict]:
     """One mini-batch: its loss and gradients (nothing to zero: ``optimizer.zero_grad()`` has no counterpart), the update."""
     per_epoch = _steps_per_epoch(data, cfg)
-    loss, grads = loss_and_grad(params_of(state), _batch(data, t))
+    loss, grads = loss_and_grad(EXAMPLE.params_in(state), EXAMPLE.at_step(data, t))
     new, running = _update(state, grads, loss, t, per_epoch, cfg)
     return new, {"loss": loss, "epoch": t // per_epoch, "i": t % per_epoch, "running_loss": running / cfg.print_every}
 
@@ -206,23 +196,18 @@ def result_lines(state: Mapping[str, np.ndarray], loss: float) -> list[str]:
     return ["Finished Training"]  # blitz: print('Finished Training')
 
 
-EXAMPLE = Example(
-    id="E21",
-    name="cifar_cnn",
-    seed_section="003 60-minute blitz notes: torch.nn pkg (the Net, trained as the blitz's CIFAR-10 classifier)",
-    teaches="NCHW/OIHW vs NHWC/HWIO: torch-layout params converted inside the step, 'VALID' padding, pool stride 2, "
-            "and the C,H,W flatten before fc1; the epoch's shuffle drawn up front and replayed by torch's DataLoader",
+EXAMPLE = TrainingExample(
+    **identity(__name__),
     config=CONFIG,
     param_shapes=SHAPES,
     make_data=make_data,
-    reference="jaxport.examples.e21_cifar_cnn.reference",
     loss_and_grad=loss_and_grad,
-    step=step,
+    step=step,  # the update and the blitz's running loss, printed every print_every mini-batches
     report_line=report_line,
     result_lines=result_lines,
-    apply=apply,
-    init_state=init_state,
-    params_of=params_of,
+    optimizer=optimizer,
+    update=update,  # teacher forcing feeds it torch's gradients
+    extra_state=running_loss,
     default_init=DEFAULT_INIT,
     draw=e22.torch_like_init,  # --seed S: torch's init distribution from default_rng(S), as the default
     header_lines=header_lines,

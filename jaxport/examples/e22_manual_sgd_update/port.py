@@ -39,8 +39,9 @@ import numpy as np
 from flax import nnx
 
 from jaxport import convert
+from jaxport.catalog import identity
 from jaxport.data import np_dtype
-from jaxport.spec import Example, NonNegative
+from jaxport.spec import NonNegative, ValuesExample
 
 Params = Mapping[str, jax.Array]
 
@@ -167,15 +168,11 @@ def value_lines(vals: Mapping[str, np.ndarray]) -> list[str]:
     return lines
 
 
-EXAMPLE = Example(
-    id="E22",
-    name="manual_sgd_update",
-    seed_section="003 60-minute blitz notes: torch.nn pkg, updating the weights",
-    teaches="the in-place f.data.sub_(f.grad.data * lr) loop becomes one pure jax.tree.map over the parameter and gradient dicts",
+EXAMPLE = ValuesExample(
+    **identity(__name__),
     config=CONFIG,
     param_shapes=SHAPES,
     make_data=make_data,
-    reference="jaxport.examples.e22_manual_sgd_update.reference",
     values=values,
     value_lines=value_lines,
     default_init=DEFAULT_INIT,

@@ -43,8 +43,9 @@ import optax
 from flax import nnx
 
 from jaxport import convert, optim
+from jaxport.catalog import identity
 from jaxport.data import np_dtype
-from jaxport.spec import Example, Magnitude, NonNegative
+from jaxport.spec import Magnitude, NonNegative, ValuesExample
 
 Params = Mapping[str, jax.Array]
 
@@ -142,16 +143,11 @@ def value_lines(vals: Mapping[str, np.ndarray]) -> list[str]:
     return lines
 
 
-EXAMPLE = Example(
-    id="E23",
-    name="grad_clipping",
-    seed_section="003 60-minute blitz notes: gradient clipping",
-    teaches="clipping is a gradient transformation chained before the optimizer (optax.chain(clip, sgd)) on gradient "
-            "values; torch's clip_grad_norm_ adds 1e-6 to the norm, optax.clip_by_global_norm does not",
+EXAMPLE = ValuesExample(
+    **identity(__name__),
     config=CONFIG,
     param_shapes=SHAPES,
     make_data=make_data,
-    reference="jaxport.examples.e23_grad_clipping.reference",
     values=values,
     value_lines=value_lines,
     default_init=DEFAULT_INIT,

@@ -31,8 +31,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jaxport.catalog import identity
 from jaxport.examples.e11_computation_graph.port import DEFAULT_INIT, LEAVES, SHAPES, tensor_str
-from jaxport.spec import Example
+from jaxport.spec import ValuesExample
 
 Params = Mapping[str, jax.Array]
 Hook = Callable[[jax.Array], jax.Array | None]
@@ -155,16 +156,11 @@ def value_lines(vals: Mapping[str, np.ndarray]) -> list[str]:
     ]
 
 
-EXAMPLE = Example(
-    id="E24",
-    name="tensor_hooks",
-    seed_section="003 60-minute blitz notes: hooks (register_hook, retain_grad)",
-    teaches="a hook is part of the function, not of the array: an identity with a custom_vjp that edits its "
-            "cotangent; retain_grad is the gradient with respect to a zero perturbation placed before the hook",
+EXAMPLE = ValuesExample(
+    **identity(__name__),
     config=CONFIG,
     param_shapes=SHAPES,
     make_data=make_data,
-    reference="jaxport.examples.e24_tensor_hooks.reference",
     values=values,
     value_lines=value_lines,
     default_init=DEFAULT_INIT,

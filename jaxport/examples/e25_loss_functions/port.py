@@ -46,8 +46,9 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from jaxport.catalog import identity
 from jaxport.data import np_dtype
-from jaxport.spec import Example, Magnitude, NonNegative, Positive
+from jaxport.spec import Magnitude, NonNegative, Positive, ValuesExample
 
 Array = jax.Array
 
@@ -272,16 +273,11 @@ def value_lines(vals: Mapping[str, np.ndarray]) -> list[str]:
     ]
 
 
-EXAMPLE = Example(
-    id="E25",
-    name="loss_functions",
-    seed_section="003 60-minute blitz notes: loss functions",
-    teaches="torch's loss modules as optax loss functions plus a few lines: ignore_index is a mask, the weighted "
-            "mean is Σw·l/Σw, BCELoss's clamped backward is a custom_vjp; 2 logits + CE = 1 logit + BCE",
+EXAMPLE = ValuesExample(
+    **identity(__name__),
     config=CONFIG,
     param_shapes={},
     make_data=make_data,
-    reference="jaxport.examples.e25_loss_functions.reference",
     values=values,
     value_lines=value_lines,
 )

@@ -38,8 +38,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jaxport.catalog import identity
 from jaxport.data import np_dtype
-from jaxport.spec import Example
+from jaxport.spec import ValuesExample
 
 Params = Mapping[str, jax.Array]
 
@@ -137,16 +138,11 @@ def value_lines(vals: Mapping[str, np.ndarray]) -> list[str]:
     ]
 
 
-EXAMPLE = Example(
-    id="E26",
-    name="linear_regression_numpy",
-    seed_section="004 Understanding PyTorch: linear regression from scratch (NumPy LinearRegression)",
-    teaches="the seed's hand-written gradients are what JAX derives: vmap(grad) gives its per-example "
-            "gradients, grad of the loss the chain rule over them; nothing to rewrite when the model changes",
+EXAMPLE = ValuesExample(
+    **identity(__name__),
     config=CONFIG,
     param_shapes=SHAPES,
     make_data=make_data,
-    reference="jaxport.examples.e26_linear_regression_numpy.reference",
     values=values,
     value_lines=value_lines,
 )

@@ -43,8 +43,9 @@ from flax import nnx
 from jax.extend.core import ClosedJaxpr
 
 from jaxport import convert
+from jaxport.catalog import identity
 from jaxport.data import np_dtype
-from jaxport.spec import Example
+from jaxport.spec import ValuesExample
 
 Params = Mapping[str, jax.Array]
 
@@ -168,16 +169,11 @@ def value_lines(vals: Mapping[str, np.ndarray]) -> list[str]:
     ]
 
 
-EXAMPLE = Example(
-    id="E27",
-    name="pytorch_linear_regression",
-    seed_section="004 Understanding PyTorch: PyTorchLinearRegression, requires_grad, grad_fn, .grad",
-    teaches="a flax module of the seed's Linear wrapper; requires_grad is argnums, .grad is the value jax.grad "
-            "returns, grad_fn is the traced jaxpr",
+EXAMPLE = ValuesExample(
+    **identity(__name__),
     config=CONFIG,
     param_shapes=SHAPES,
     make_data=make_data,
-    reference="jaxport.examples.e27_pytorch_linear_regression.reference",
     values=values,
     value_lines=value_lines,
     default_init=DEFAULT_INIT,

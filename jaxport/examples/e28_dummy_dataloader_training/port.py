@@ -39,10 +39,11 @@ import numpy as np
 import optax
 
 from jaxport import optim
+from jaxport.catalog import identity
 from jaxport.data import np_dtype
 from jaxport.examples._polynomial import scalar
 from jaxport.examples.e27_pytorch_linear_regression.port import model  # the seed's one PyTorchLinearRegression
-from jaxport.spec import Example, NonNegative, Positive
+from jaxport.spec import NonNegative, Positive, TrainingExample
 
 Params = Mapping[str, jax.Array]
 
@@ -118,17 +119,12 @@ def loss_fn(params: Params, data: Mapping[str, jax.Array]) -> jax.Array:
 loss_and_grad = jax.value_and_grad(loss_fn)
 
 
-def apply(state: Params, grads: Params, data: Mapping[str, jax.Array], t: jax.Array, cfg: Config) -> dict[str, jax.Array]:
-    """``optimiser.step()``: torch's plain SGD (``p - lr * grad``). It keeps no state, so a fresh one each step is exact."""
+def update(state: Params, grads: Params, data: Mapping[str, jax.Array], t: jax.Array, cfg: Config) -> dict[str, jax.Array]:
+    """``optimiser.step()``: torch's plain SGD (``p - lr * grad``). It keeps no state (not even a step
+    count, which torch's SGD does not record), so a fresh one each step is exact."""
     opt = optim.sgd(cfg.lr)
     updates, _ = opt.update(dict(grads), opt.init(dict(state)), dict(state))
     return dict(optax.apply_updates(dict(state), updates))
-
-
-def step(state: Params, data: Mapping[str, jax.Array], t: jax.Array, cfg: Config) -> tuple[dict, dict]:
-    """One batch update: the batch ``order[t]``, its loss and gradients (nothing to zero), then :func:`apply`."""
-    loss, grads = loss_and_grad(state, {**data, "order": data["order"][t]})
-    return apply(state, grads, data, t, cfg), {"loss": loss}
 
 
 def report_line(t: int, aux: Mapping[str, np.ndarray]) -> str:
@@ -139,21 +135,15 @@ def result_lines(state: Mapping[str, np.ndarray], loss: float) -> list[str]:
     return []  # the seed prints nothing after training
 
 
-EXAMPLE = Example(
-    id="E28",
-    name="dummy_dataloader_training",
-    seed_section="004 Understanding PyTorch: Create a Dummy Dataloader; the training loop",
-    teaches="the per-epoch shuffle drawn up front (the seed's random.shuffle, seeded) and passed as data: the whole "
-            "run is one compiled lax.scan over batch updates, and torch replays the same order",
+EXAMPLE = TrainingExample(
+    **identity(__name__),
     config=CONFIG,
     param_shapes=SHAPES,
     make_data=make_data,
-    reference="jaxport.examples.e28_dummy_dataloader_training.reference",
     loss_and_grad=loss_and_grad,
-    step=step,
     report_line=report_line,
     result_lines=result_lines,
-    apply=apply,
+    update=update,  # the step is derived: the batch order[t], its gradients, this update
     default_init=DEFAULT_INIT,
     per_step=("order",),
     batch_axes={"X_batches": 1, "y_batches": 1},  # a data-parallel run splits each batch's rows

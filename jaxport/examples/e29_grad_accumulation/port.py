@@ -32,9 +32,10 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from jaxport.catalog import identity
 from jaxport.data import np_dtype
 from jaxport.examples.e27_pytorch_linear_regression.port import model  # the seed's one PyTorchLinearRegression
-from jaxport.spec import Example
+from jaxport.spec import ValuesExample
 
 Params = Mapping[str, jax.Array]
 
@@ -138,15 +139,11 @@ def value_lines(vals: Mapping[str, np.ndarray]) -> list[str]:
     ]
 
 
-EXAMPLE = Example(
-    id="E29",
-    name="grad_accumulation",
-    seed_section="004 Understanding PyTorch: .grad accumulates; optimiser.zero_grad()",
-    teaches="gradients are returned values: accumulating is an explicit sum (or optax.MultiSteps, which averages), and there is nothing to zero",
+EXAMPLE = ValuesExample(
+    **identity(__name__),
     config=CONFIG,
     param_shapes=SHAPES,
     make_data=make_data,
-    reference="jaxport.examples.e29_grad_accumulation.reference",
     values=values,
     value_lines=value_lines,
     default_init=DEFAULT_INIT,
