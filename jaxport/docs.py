@@ -15,11 +15,9 @@ of an implemented example shows:
 ``# phase: NAME`` (any indentation; NAME one of :data:`PHASES`): everything from a marker to the
 next one belongs to that phase; code before the first marker is ``setup``. A phase may have several
 blocks (a torch loop interleaves model, loss, gradients and update): its cell shows them in file
-order, separated by ``# ...``. A file with no marker falls back to its top-level statements, each
-(with the comments above it) given a phase by its name through :data:`FALLBACK` (``make_data`` →
-data, ``Net``/``predict`` → model, ``loss_fn`` → loss, ``loss_and_grad`` → gradients,
-``step``/``apply`` → update, ``report_line``/``value_lines`` → report, the rest ``setup`` or
-``other``).
+order, separated by ``# ...``. Every port and reference carries markers; the generator never guesses
+a phase from a name (renaming a helper cannot move its code), and a file without any is shown whole
+as ``other``.
 
 **Parity figures.** ``jaxport docs --refresh`` runs :func:`jaxport.harness.compare` in float32 and
 float64 from the example's default initial values (what ``jaxport compare ID --dtype both`` runs),
@@ -67,20 +65,6 @@ PHASE_TITLES = {
 
 _MARKER = re.compile(r"^\s*# phase: (\w+)\s*$")
 
-# Fallback for a file without markers: a top-level statement's name -> phase (first match wins).
-FALLBACK: tuple[tuple[str, str], ...] = (
-    (r"^EXAMPLE$", "other"),
-    (r"^(make_data|draw_\w*|load_\w*|\w*_data|place\w*)$", "data"),
-    (r"^(loss_and_grad\w*|\w*grad\w*)$", "gradients"),
-    (r"^(loss\w*|criterion|\w*_loss)$", "loss"),
-    (r"^(_p3_fwd|_p3_bwd|_bce_fwd|_bce_bwd|\w*_vjp|register_hook|with_hooks|make_fn|Hook)$", "gradients"),
-    (r"^(predict\w*|model\w*|make_model|module|layer|net|Net|\w*Net|forward|\w*Module|_base|pool|Flatten|powers)$", "model"),
-    (r"^(step\w*|\w*_step|apply|update\w*|optimizer|\w*_update|init_state|params_of|train|ema_momentum|"
-     r"EmaMomentumState|transforms|buffer)$", "update"),
-    (r"^(report_line|result_lines|value_lines|values|string|tensor_str|graph_lines|_fmt|_pct)$", "report"),
-    (r"^[A-Z_0-9]+$|^Config$|^Params$|\w*[Cc]onfig$|^_template$|^torch_like_init$", "setup"),
-)
-
 NO_EQUIVALENT_HEAD = "No equivalent by design:"
 
 
@@ -92,7 +76,7 @@ class Source:
     path: Path  # the file
     docstring: str  # the module docstring, cleaned
     phases: dict[str, list[str]]  # phase -> its blocks of code, in file order (dedented, no markers)
-    marked: bool  # cut by markers (True) or by the name fallback (False)
+    marked: bool  # cut by ``# phase:`` markers (False: none, the file is one ``other`` block)
 
     @property
     def rel(self) -> str:
@@ -123,34 +107,6 @@ def _block(lines: Sequence[str]) -> str:
     return "\n".join(line.rstrip() for line in text.splitlines())
 
 
-def _names(node: ast.stmt) -> list[str]:
-    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-        return [node.name]
-    if isinstance(node, (ast.Assign, ast.AnnAssign)):
-        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-        return [t.id for t in targets if isinstance(t, ast.Name)]
-    return []
-
-
-def fallback_phase(node: ast.stmt, previous: str = "setup") -> str:
-    """The phase of a top-level statement in a file without markers (see :data:`FALLBACK`).
-
-    A statement without a name (``f.defvjp(fwd, bwd)``) stays with the one before it; a class
-    deriving from a ``Module`` is the model.
-    """
-    if isinstance(node, (ast.Import, ast.ImportFrom)):
-        return "setup"
-    if not _names(node):
-        return previous
-    if isinstance(node, ast.ClassDef) and any(ast.unparse(b).endswith("Module") for b in node.bases):
-        return "model"
-    for name in _names(node):
-        for pattern, phase in FALLBACK:
-            if re.match(pattern, name):
-                return phase
-    return "other"
-
-
 def read_source(module: str) -> Source:
     """Read a module's file (without importing it) and cut it into phases."""
     spec = importlib.util.find_spec(module)
@@ -171,27 +127,15 @@ def read_source(module: str) -> Source:
             phases.setdefault(phase, []).append(block)
 
     marked = any(_MARKER.match(line) for line in lines[start:])
-    if marked:
-        phase, chunk = "setup", []
-        for i, line in enumerate(lines[start:], start + 1):
-            m = _MARKER.match(line)
-            if m:
-                add(phase, chunk)
-                phase, chunk = _phase(m.group(1), f"{path.name}:{i}"), []
-            else:
-                chunk.append(line)
-        add(phase, chunk)
-    else:
-        body = tree.body[1:] if span else tree.body
-        prev, phase, chunk = start, "setup", []
-        for node in body:  # each statement with the comments and decorators above it
-            this = fallback_phase(node, phase)
-            if this != phase:  # consecutive statements of one phase make one block
-                add(phase, chunk)
-                phase, chunk = this, []
-            chunk += lines[prev:node.end_lineno]
-            prev = node.end_lineno
-        add(phase, chunk + lines[prev:])
+    phase, chunk = ("setup" if marked else "other"), []
+    for i, line in enumerate(lines[start:], start + 1):
+        m = _MARKER.match(line)
+        if m:
+            add(phase, chunk)
+            phase, chunk = _phase(m.group(1), f"{path.name}:{i}"), []
+        else:
+            chunk.append(line)
+    add(phase, chunk)
     return Source(module, path, docstring, phases, marked)
 
 
@@ -423,9 +367,8 @@ def page(e: Entry, docs: Path = DOCS) -> str:
         "```", "",
         f"Kind: {kind}. Seed settings: `{example.config!r}`.", "",
         "## Side by side", "",
-        f"Every line of both files but their docstrings, cut into phases "
-        f"({'phase markers' if ref.marked else 'top-level names'} on the left, "
-        f"{'phase markers' if jax_src.marked else 'top-level names'} on the right; see `jaxport/docs.py`). "
+        f"Every line of both files but their docstrings, cut into phases by their `# phase:` markers "
+        f"(see `jaxport/docs.py`). "
         f"The reference, as its docstring says: {_rst_to_md(ref_about) or '(no notes)'}", "",
         side_by_side(ref, jax_src, ref_label), "",
         "## Parity", "",

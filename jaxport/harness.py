@@ -273,7 +273,7 @@ def _result(label, regime, tol, passed, max_abs, max_rel, leaf, step, msg, *, ra
                         float(ratio), note)
 
 
-def compare_state(label: str, regime: str, example: Example, ours: Tree, ref: Tree, steps: np.ndarray,
+def compare_state(label: str, regime: str, example: TrainingExample, ours: Tree, ref: Tree, steps: np.ndarray,
                   tol: Tolerance, envelope: Tree | None = None, buffer_tol: Tolerance | None = None) -> RegimeResult:
     """Compare training states group by group.
 
@@ -410,14 +410,14 @@ def compare(
     )
 
 
-def check_structure(label: str, example: Example, p0: Mapping[str, np.ndarray], ref: RefRun, data: Mapping[str, Any],
+def check_structure(label: str, example: TrainingExample, p0: Mapping[str, np.ndarray], ref: RefRun, data: Mapping[str, Any],
                     cfg: Any) -> RegimeResult | None:
     """A FAIL (regime ``structure``) naming the leaves where the two training states differ, checked before
     any regime feeds the reference's state to JAX; ``None`` when they agree.
 
     Every leaf the reference records must be in JAX's state with the same shape and dtype. A leaf only JAX
     keeps (bookkeeping the reference does not record, such as E17's ``running_loss``) is allowed as long as
-    JAX's step (or ``apply``) runs from the reference's state; where it does not (an optimizer with buffers
+    JAX's step (or its update alone) runs from the reference's state; where it does not (an optimizer with buffers
     torch does not have), that is the failure, naming those leaves.
     """
     ours = {k: np.asarray(v) for k, v in example.state(p0, cfg).items()}
@@ -496,7 +496,7 @@ def parted_at(ours: np.ndarray, ref: np.ndarray, tol: Tolerance) -> int:
 RECORD_LIMIT_BYTES = 10 * 2**30  # of this machine's 24 GB: the recorded trajectory and the copies made of it
 
 
-def record_steps(example: Example, cfg: Any, p0: Mapping[str, np.ndarray]) -> np.ndarray:
+def record_steps(example: TrainingExample, cfg: Any, p0: Mapping[str, np.ndarray]) -> np.ndarray:
     """The steps whose state, gradients and next state the reference keeps for the regimes: every step
     when the whole trajectory fits in memory, else an evenly spaced sample of as many as fit.
 
@@ -600,7 +600,7 @@ class _Trajectory:
         loss = np.maximum.accumulate(np.abs(la["loss"].astype(np.float64) - lb["loss"]))
         return {"loss": loss}, {k: np.abs(pa[k].astype(np.float64) - pb[k]) for k in pa}
 
-    def check(self, label, regime, ref: "_Trajectory", tol: Tolerance, example: Example, buffer_tol: Tolerance | None,
+    def check(self, label, regime, ref: "_Trajectory", tol: Tolerance, example: TrainingExample, buffer_tol: Tolerance | None,
               envelope=None) -> RegimeResult:
         (lo, po), (lr, pr) = self.trees(), ref.trees()
         steps = len(lr["loss"])
@@ -772,7 +772,7 @@ def _with_spread(result: RegimeResult, at: np.ndarray) -> RegimeResult:
 SHADOW_SAMPLE = 250  # JAX states of a parted free run at which the reference is asked for its gradients
 
 
-def jax_states_at(example: Example, cfg: Any, device: str, p0: Mapping[str, np.ndarray], data: Mapping[str, Any],
+def jax_states_at(example: TrainingExample, cfg: Any, device: str, p0: Mapping[str, np.ndarray], data: Mapping[str, Any],
                   steps: np.ndarray, placement: Placement | None = None) -> dict[str, np.ndarray]:
     """JAX's own training state before each of ``steps`` (increasing): one free run from ``p0`` (cast to ``cfg.dtype``),
     compiled in segments that end at those steps (the same loop as :func:`jaxport.training.train`), its state
@@ -794,7 +794,7 @@ def jax_states_at(example: Example, cfg: Any, device: str, p0: Mapping[str, np.n
     return {k: np.stack([o[k] for o in out]) for k in out[0]}
 
 
-def shadow_same_point(example: Example, cfg: Any, device: str, label: str, p0: Mapping[str, np.ndarray],
+def shadow_same_point(example: TrainingExample, cfg: Any, device: str, label: str, p0: Mapping[str, np.ndarray],
                       data: Mapping[str, Any], placement: Placement | None = None) -> RegimeResult:
     """The same-point check along *JAX's* trajectory: at ``SHADOW_SAMPLE`` of JAX's own states the
     reference computes the loss and gradients (one-step recorded runs), held to the same-point tolerance.
@@ -811,7 +811,7 @@ def shadow_same_point(example: Example, cfg: Any, device: str, label: str, p0: M
     return _same_point_at(example, cfg, device, label, states, theirs, steps, data)
 
 
-def reference_points(example: Example, cfg: Any, device: str, points: Mapping[str, np.ndarray],
+def reference_points(example: TrainingExample, cfg: Any, device: str, points: Mapping[str, np.ndarray],
                      steps: np.ndarray) -> dict[str, np.ndarray]:
     """The reference's loss and gradients at given parameters: ``points[k][i]`` at step ``steps[i]``
     (that step's data), each a one-step recorded run in ``cfg.dtype``. Keys as the same-point regime's,
@@ -840,10 +840,10 @@ def _teacher_forced(example, cfg, device, label, ref: RefRun, data, recorded: np
     step (every step, unless the run is too long to record whole: :func:`record_steps`); ``at`` is the
     same-point sample, where ``truth64`` was evaluated.
 
-    An example with an optimizer gives ``apply`` (the update alone): it then gets torch's own
-    gradient of step t too, so the regime checks the optimizer's arithmetic by itself, each element
+    An example whose update stands alone (``TrainingExample.has_update``: an optimizer, or an ``update``)
+    gets torch's own gradient of step t too, so the regime checks the optimizer's arithmetic by itself, each element
     to a few roundings of its terms (tolerances, ``terms``). Where the reference probed its update
-    (``RefRun.updates``), the update itself is checked too, at full precision: JAX's ``apply`` from
+    (``RefRun.updates``), the update itself is checked too, at full precision: JAX's update from
     torch's state with the parameters at zero, against the reference's float64 truth of the same
     probe (``update`` entry). Otherwise the whole step runs (key ``step``); its buffers, which change
     by a gradient, are held to the same-point tolerance.

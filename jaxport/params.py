@@ -6,6 +6,7 @@ random streams across frameworks: it draws the values once in NumPy (``--seed S`
 same numbers to JAX and to the reference.
 """
 
+import math
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -26,6 +27,25 @@ def draw(shapes: Shapes, seed: int) -> Params:
     """
     rng = np.random.default_rng(seed)
     return {name: np.asarray(rng.standard_normal(shape), dtype=np.float64) for name, shape in shapes.items()}
+
+
+def torch_init(shapes: Shapes, seed: int) -> Params:
+    """torch's default init distribution of ``nn.Linear`` and ``nn.Conv2d``, drawn in NumPy (float64):
+    every ``*.weight`` and ``*.bias`` U(±1/√fan_in), fan_in the weight's ``in × kh × kw``.
+
+    One ``numpy.random.default_rng(seed).uniform`` call per parameter, in the order of ``shapes``
+    (``state_dict`` order: fc1.weight, fc1.bias, ...): distribution-equal to torch's init, not
+    stream-equal (torch's RNG is never replayed; the values go to both frameworks).
+    """
+    rng = np.random.default_rng(seed)
+    out = {}
+    for name, shape in shapes.items():
+        weight = name.rsplit(".", 1)[0] + ".weight"
+        if weight not in shapes:
+            raise ValueError(f"torch_init: {name!r} has no {weight!r} to take its fan-in from")
+        bound = 1.0 / math.sqrt(math.prod(shapes[weight][1:]))
+        out[name] = rng.uniform(-bound, bound, shape)
+    return out
 
 
 def load(path: str | Path, shapes: Shapes) -> Params:

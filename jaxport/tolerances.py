@@ -35,7 +35,7 @@ reference evaluates the point rounded to float32 in float32 and in float64, and 
 times eps64/eps32 (rounding is linear in the unit roundoff; the point's cancellation is the same)
 is the envelope of ``|jax - ref|``.
 
-**terms** (teacher_forced, where the example gives ``apply``). One optimizer step from identical
+**terms** (teacher_forced, where the example's update stands alone: ``TrainingExample.has_update``). One optimizer step from identical
 inputs (torch's state and torch's gradients): the two results differ only by the arithmetic's
 rounding, a few roundings of the terms each element is made of (``p - lr·u``, ``β·m + (1-β)·g``),
 so element by element ``|jax - ref| <= ulps · eps · max(|x_t|, |x_t+1|)``, the old and new value
@@ -87,7 +87,7 @@ class Tolerance:
 
 REGIMES = ("same_point", "teacher_forced", "free_running", "float64_drift", "values")
 # The table's other keys: "update", teacher_forced's check of the update itself; "step", teacher_forced
-# where the step includes the forward pass (no ``apply``; "step_state" where its state is more than parameters);
+# where the step includes the forward pass (no update alone; "step_state" where its state is more than parameters);
 # "buffers", optimizer buffers in the trajectory regimes;
 # "direct", for tests comparing a few operations of both frameworks directly
 KEYS = REGIMES + ("update", "step", "step_state", "buffers", "direct")

@@ -117,22 +117,24 @@ def test_a_port_not_there_yet_says_so(monkeypatch):
     assert "not implemented yet" in docs.index()
 
 
-def test_markers_and_fallback_cut_phases(tmp_path, monkeypatch):
+def test_markers_cut_phases_and_no_name_is_guessed(tmp_path, monkeypatch):
     (tmp_path / "marked_mod.py").write_text('"""Doc."""\nimport x\n\n# phase: data\nd = 1\n# phase: loss\nl = 2\n'
                                             '# phase: data\ne = 3\n')
-    (tmp_path / "plain_mod.py").write_text('"""Doc."""\nimport x\n\ndef make_data():\n    pass\n\n\n# the loss\n'
-                                           'def loss_fn():\n    pass\n\nloss_and_grad = 1\nEXAMPLE = 2\n')
+    (tmp_path / "plain_mod.py").write_text('"""Doc."""\nimport x\n\ndef make_data():\n    pass\n\nloss_and_grad = 1\n')
     (tmp_path / "bad_mod.py").write_text('"""Doc."""\n# phase: training\n')
     monkeypatch.syspath_prepend(str(tmp_path))
     m = docs.read_source("marked_mod")
     assert m.marked and m.phases == {"setup": ["import x"], "data": ["d = 1", "e = 3"], "loss": ["l = 2"]}
-    f = docs.read_source("plain_mod")
-    assert not f.marked
-    assert f.phases == {"setup": ["import x"], "data": ["def make_data():\n    pass"],
-                        "loss": ["# the loss\ndef loss_fn():\n    pass"], "gradients": ["loss_and_grad = 1"],
-                        "other": ["EXAMPLE = 2"]}
+    f = docs.read_source("plain_mod")  # no markers: one block, whatever its names say
+    assert not f.marked and f.phases == {"other": ["import x\n\ndef make_data():\n    pass\n\nloss_and_grad = 1"]}
     with pytest.raises(ValueError, match="unknown phase 'training'"):
         docs.read_source("bad_mod")
+
+
+def test_every_port_and_reference_is_marked():
+    for e in catalog.CATALOG:
+        for module in (e.module, e.reference):
+            assert docs.read_source(module).marked, f"{module} has no '# phase:' markers"
 
 
 # -- the CLI ----------------------------------------------------------------------------------------

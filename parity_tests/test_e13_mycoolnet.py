@@ -35,7 +35,7 @@ def test_default_init_is_torchs_linear_distribution():
         w, b = e13.DEFAULT_INIT[f"{name}.weight"], e13.DEFAULT_INIT[f"{name}.bias"]
         assert w.shape == (o, i) and b.shape == (o,)
         assert np.abs(w).max() <= 1 / np.sqrt(i) and np.abs(b).max() <= 1 / np.sqrt(i)
-    again = e13.torch_like_init(0)
+    again = params.torch_init(e13.SHAPES, 0)
     for k in e13.NAMES:
         np.testing.assert_array_equal(again[k], e13.DEFAULT_INIT[k])
 

@@ -3,7 +3,7 @@
 Seed 003, "PyTorch Blitz": ``model = torchvision.models.resnet18(pretrained=True)``. torchvision is
 not a dependency and its pretrained weights cannot be downloaded here, so this is the architecture
 written out (``_resnet_torch.py`` is the same in torch) and its weights are torchvision's *init
-distribution* drawn once in NumPy (:func:`torch_like_init`), handed to both frameworks.
+distribution* drawn once in NumPy (:func:`torchvision_init`), handed to both frameworks.
 
 The architecture, exactly torchvision's: ``conv1`` 7×7 stride 2 pad 3 (no bias), ``bn1``, ReLU,
 max-pool 3×3 stride 2 pad 1, ``layer1``…``layer4`` of two BasicBlocks each (3×3 convs, a
@@ -123,7 +123,7 @@ def _init(seed: int, num_classes: int) -> dict[str, np.ndarray]:
     return out
 
 
-def torch_like_init(seed: int = 0, num_classes: int = 1000) -> dict[str, np.ndarray]:
+def torchvision_init(seed: int = 0, num_classes: int = 1000) -> dict[str, np.ndarray]:
     """torchvision's resnet18 init distribution for every parameter, drawn in NumPy (float64).
 
     ``default_rng(seed)``, one draw per conv weight (kaiming normal, fan_out, ReLU gain:
@@ -134,7 +134,7 @@ def torch_like_init(seed: int = 0, num_classes: int = 1000) -> dict[str, np.ndar
 
 
 class LazyInit(Mapping):
-    """A ``default_init`` mapping that draws :func:`torch_like_init` on first use, not at import
+    """A ``default_init`` mapping that draws :func:`torchvision_init` on first use, not at import
     (listing the catalog imports every example; 11.7M float64 values are 94 MB)."""
 
     def __init__(self, seed: int = 0, num_classes: int = 1000):

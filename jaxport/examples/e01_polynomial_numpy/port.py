@@ -30,11 +30,13 @@ Params = dict[str, jax.Array]
 CONFIG = PolynomialConfig(dtype="float64")
 
 
+# phase: model
 def predict(params: Params, x: jax.Array) -> jax.Array:
     """``y = a + b x + c x^2 + d x^3``, as the seed's forward pass."""
     return params["a"] + params["b"] * x + params["c"] * x**2 + params["d"] * x**3
 
 
+# phase: gradients
 def loss_and_grad(params: Params, data: Mapping[str, jax.Array]) -> tuple[jax.Array, Params]:
     """The loss and the seed's hand-derived gradients (no autodiff yet)."""
     x, y = data["x"], data["y"]
@@ -50,6 +52,7 @@ def loss_and_grad(params: Params, data: Mapping[str, jax.Array]) -> tuple[jax.Ar
     return loss, grads
 
 
+# phase: update
 def step(params: Params, data: Mapping[str, jax.Array], t: jax.Array, cfg: PolynomialConfig) -> tuple[Params, dict]:
     """One gradient-descent step: returns new parameters instead of ``a -= learning_rate * grad_a``."""
     loss, grads = loss_and_grad(params, data)
@@ -57,6 +60,7 @@ def step(params: Params, data: Mapping[str, jax.Array], t: jax.Array, cfg: Polyn
     return new, {"loss": loss}
 
 
+# phase: report
 def report_line(t: int, aux: Mapping[str, np.ndarray]) -> str:
     # seed: print("step:", t, "loss:", loss) with loss a NumPy scalar
     return f"step: {t} loss: {aux['loss'][()]}"
@@ -67,6 +71,7 @@ def result_lines(params: Mapping[str, np.ndarray], loss: float) -> list[str]:
     return [f"Result: y = {a} + {b} x + {c} x^2 + {d} x^3"]
 
 
+# phase: other
 EXAMPLE = TrainingExample(
     **identity(__name__),
     config=CONFIG,

@@ -21,12 +21,15 @@ from jaxport.examples._polynomial import SHAPES, PolynomialConfig, make_data, sc
 from jaxport.examples.e01_polynomial_numpy.port import loss_and_grad, predict, step
 from jaxport.spec import TrainingExample
 
+# phase: other
 __all__ = ["CONFIG", "EXAMPLE", "loss_and_grad", "place", "placement", "predict", "step"]
 
+# phase: setup
 # The seed's settings: float32 (`dtype = torch.float`), lr 1e-6, 2000 steps, print every 100.
 CONFIG = PolynomialConfig()
 
 
+# phase: data
 def place(tree: Mapping[str, np.ndarray], platform: str = "cpu") -> dict[str, jax.Array]:
     """torch's ``torch.tensor(..., device=device)``: put every array on the first ``platform`` device."""
     device = jax.devices(platform)[0]
@@ -38,6 +41,7 @@ def placement(tree: Mapping[str, jax.Array]) -> dict[str, str]:
     return {k: ", ".join(str(d) for d in v.devices()) for k, v in tree.items()}
 
 
+# phase: report
 def report_line(t: int, aux: Mapping[str, np.ndarray]) -> str:
     # seed: print(t, loss) with loss = (...).sum().item()
     return f"{t} {scalar(aux['loss'])}"
@@ -48,6 +52,7 @@ def result_lines(params: Mapping[str, np.ndarray], loss: float) -> list[str]:
     return [f"Result: y = {a} + {b} x + {c} x^2 + {d} x^3", f"Final Loss: {loss}"]
 
 
+# phase: other
 EXAMPLE = TrainingExample(
     **identity(__name__),
     config=CONFIG,

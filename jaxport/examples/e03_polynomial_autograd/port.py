@@ -29,15 +29,18 @@ Params = dict[str, jax.Array]
 CONFIG = PolynomialConfig()
 
 
+# phase: loss
 def loss_fn(params: Params, data: Mapping[str, jax.Array]) -> jax.Array:
     """``(y_pred - y).pow(2).sum()``: the forward pass, and all that autodiff needs."""
     return ((predict(params, data["x"]) - data["y"]) ** 2).sum()
 
 
+# phase: gradients
 # loss.backward(): the loss and d loss / d params, for every leaf of params.
 loss_and_grad = jax.value_and_grad(loss_fn)
 
 
+# phase: update
 def step(params: Params, data: Mapping[str, jax.Array], t: jax.Array, cfg: PolynomialConfig) -> tuple[Params, dict]:
     """One step: gradients by autodiff, then ``p - lr * grad`` for every leaf with ``jax.tree.map``."""
     loss, grads = loss_and_grad(params, data)
@@ -45,6 +48,7 @@ def step(params: Params, data: Mapping[str, jax.Array], t: jax.Array, cfg: Polyn
     return new, {"loss": loss, "grads": grads}
 
 
+# phase: report
 def report_line(t: int, aux: Mapping[str, np.ndarray]) -> str:
     # seed: print(f'Step: {t} Loss: {loss.item()} a.grad: {a.grad} ...')
     g = aux["grads"]
@@ -57,6 +61,7 @@ def result_lines(params: Mapping[str, np.ndarray], loss: float) -> list[str]:
     return [f"Result: y = {a} + {b} x + {c} x^2 + {d} x^3", f"Final Loss: {loss}"]
 
 
+# phase: other
 EXAMPLE = TrainingExample(
     **identity(__name__),
     config=CONFIG,

@@ -30,6 +30,7 @@ CONFIG = PolynomialConfig(lr=5e-6)  # seed: learning_rate = 5e-6
 DEFAULT_INIT = {"a": 0.0, "b": -1.0, "c": 0.0, "d": 0.3}
 
 
+# phase: other
 def near_seed_init(seed: int) -> dict[str, np.ndarray]:
     """``--seed S``: the seed's values plus 0.05 standard normals from ``default_rng(S)`` (in ``a, b, c, d``
     order). A standard-normal start diverges at the seed's lr within two steps, as the seed warns; at 0.1
@@ -49,6 +50,7 @@ def legendre_p3(t: jax.Array) -> jax.Array:
     return legendre_p3_forward_math(t)
 
 
+# phase: gradients
 def _p3_fwd(t: jax.Array) -> tuple[jax.Array, jax.Array]:
     # ctx.save_for_backward(input): the residual is returned, not stored
     return legendre_p3_forward_math(t), t
@@ -62,23 +64,28 @@ def _p3_bwd(t: jax.Array, grad_output: jax.Array) -> tuple[jax.Array]:
 legendre_p3.defvjp(_p3_fwd, _p3_bwd)
 
 
+# phase: model
 def predict(params: Params, x: jax.Array) -> jax.Array:
     """``y = a + b * P3(c + d * x)`` with the custom-backward P3."""
     return params["a"] + params["b"] * legendre_p3(params["c"] + params["d"] * x)
 
 
+# phase: loss
 def loss_fn(params: Params, data: Mapping[str, jax.Array]) -> jax.Array:
     return ((predict(params, data["x"]) - data["y"]) ** 2).sum()
 
 
+# phase: gradients
 loss_and_grad = jax.value_and_grad(loss_fn)
 
 
+# phase: update
 def step(params: Params, data: Mapping[str, jax.Array], t: jax.Array, cfg: PolynomialConfig) -> tuple[Params, dict]:
     loss, grads = loss_and_grad(params, data)
     return jax.tree.map(lambda p, g: p - cfg.lr * g, params, grads), {"loss": loss}
 
 
+# phase: report
 def report_line(t: int, aux: Mapping[str, np.ndarray]) -> str:
     # seed: print("Step:", t, "Loss:", loss.item())
     return f"Step: {t} Loss: {scalar(aux['loss'])}"
@@ -89,6 +96,7 @@ def result_lines(params: Mapping[str, np.ndarray], loss: float) -> list[str]:
     return [f"Result: y = {a} + {b} * P3({c} + {d} x)"]
 
 
+# phase: other
 EXAMPLE = TrainingExample(
     **identity(__name__),
     config=CONFIG,

@@ -62,11 +62,13 @@ class Config:
 CONFIG = Config()
 
 
+# phase: other
 def printed(t: int, cfg: Config) -> bool:
     """The seed's own condition, ``if t % 1000 == 99``, with its period and offset as config fields."""
     return t % cfg.print_every == cfg.print_offset
 
 
+# phase: setup
 # torch's state_dict of the seed's model, in its order: Linear(3, 1) holds weight (out, in) and bias.
 SHAPES: dict[str, tuple[int, ...]] = {"0.weight": (1, 3), "0.bias": (1,)}
 
@@ -77,11 +79,13 @@ DEFAULT_INIT = {
 }
 
 
+# phase: data
 def make_data(cfg: Config) -> dict[str, np.ndarray]:
     """The seed's ``x`` and ``y = sin(x)`` in ``cfg.dtype``, and its powers ``p = torch.tensor([1, 2, 3])``."""
     return {**sine_data(cfg.dtype), "p": np.array([1, 2, 3], dtype=np.int32)}  # int32: no x64 needed
 
 
+# phase: model
 class Flatten(nnx.Module):
     """``torch.nn.Flatten(start_dim, end_dim)``: dims ``start_dim..end_dim`` merged into one; no parameters."""
 
@@ -101,12 +105,14 @@ def make_model(*, rngs: nnx.Rngs, dtype: jnp.dtype = jnp.float32) -> nnx.Sequent
     )
 
 
+# phase: setup
 @functools.cache
 def _template(dtype: jnp.dtype) -> tuple[nnx.GraphDef, nnx.State]:
     """``nnx.split`` of an abstract model (shapes only, nothing drawn): the structure a step merges into."""
     return nnx.split(nnx.eval_shape(lambda: make_model(rngs=nnx.Rngs(0), dtype=dtype)))
 
 
+# phase: model
 def model_of(params: Mapping[str, jax.Array]) -> nnx.Sequential:
     """The flax model holding ``params`` (torch names and layout); traceable, so usable inside ``jit``/``grad``."""
     graphdef, state = _template(jnp.dtype(params["0.weight"].dtype))
@@ -128,6 +134,7 @@ def predict(params: Mapping[str, jax.Array], xx: jax.Array) -> jax.Array:
     return model_of(params)(xx)
 
 
+# phase: other
 def prepare(data: Mapping[str, jax.Array]) -> dict[str, jax.Array]:
     """The seed's ``xx = x.unsqueeze(-1).pow(p)``, made once before the loop (as the seed does), not every step.
 
@@ -138,6 +145,7 @@ def prepare(data: Mapping[str, jax.Array]) -> dict[str, jax.Array]:
     return {"xxT": powers(data["x"], data["p"]).T}
 
 
+# phase: loss
 def loss_fn(params: Mapping[str, jax.Array], data: Mapping[str, jax.Array]) -> jax.Array:
     """``MSELoss(reduction='sum')(model(xx), y)``, the sum of squared errors (``xx`` from :func:`prepare`)."""
     xx = data["xxT"].T if "xxT" in data else powers(data["x"], data["p"])
@@ -145,10 +153,12 @@ def loss_fn(params: Mapping[str, jax.Array], data: Mapping[str, jax.Array]) -> j
     return jnp.sum((y_pred - data["y"]) ** 2)
 
 
+# phase: gradients
 # loss.backward(): the loss and its gradient with respect to each torch-named leaf, in torch's layout.
 loss_and_grad = jax.value_and_grad(loss_fn)
 
 
+# phase: update
 def step(params: Params, data: Mapping[str, jax.Array], t: jax.Array, cfg: Config) -> tuple[Params, dict]:
     """One step: gradients by autodiff, then ``param - lr * grad`` for every named parameter."""
     loss, grads = loss_and_grad(params, data)
@@ -156,6 +166,7 @@ def step(params: Params, data: Mapping[str, jax.Array], t: jax.Array, cfg: Confi
     return new, {"loss": loss}
 
 
+# phase: report
 def report_line(t: int, aux: Mapping[str, np.ndarray]) -> str:
     return f"Step: {t} Loss: {scalar(aux['loss'])}"  # seed: print("Step:", t, "Loss:", loss.item())
 
@@ -181,6 +192,7 @@ def result_lines(params: Mapping[str, np.ndarray], loss: float) -> list[str]:
     return lines
 
 
+# phase: other
 EXAMPLE = TrainingExample(
     **identity(__name__),
     config=CONFIG,

@@ -33,8 +33,10 @@ from jaxport.examples._polynomial import scalar
 from jaxport.examples.e05_polynomial_nn.port import DEFAULT_INIT, SHAPES, loss_and_grad, make_data, model_of, powers, predict, prepare
 from jaxport.spec import Positive, TrainingExample
 
+# phase: other
 __all__ = ["CONFIG", "EXAMPLE", "loss_and_grad", "model_of", "optimizer", "powers", "predict"]
 
+# phase: setup
 Params = dict[str, jax.Array]
 NAMES = tuple(SHAPES)  # "0.weight", "0.bias"
 
@@ -50,11 +52,13 @@ class Config:
 CONFIG = Config()
 
 
+# phase: update
 def optimizer(cfg: Config) -> optax.GradientTransformationExtraArgs:
     """torch.optim.RMSprop(lr) with torch's defaults: alpha 0.99, eps 1e-8 outside the sqrt."""
     return optim.rmsprop(cfg.lr)
 
 
+# phase: report
 def report_line(t: int, aux: Mapping[str, np.ndarray]) -> str:
     return f"Step: {t} Loss: {scalar(aux['loss'])}"  # seed: print("Step:", t, "Loss:", loss.item())
 
@@ -65,6 +69,7 @@ def result_lines(state: Mapping[str, np.ndarray], loss: float) -> list[str]:
     return [f"Result: y = {b[0].item()} + {w[0, 0].item()} x + {w[0, 1].item()} x^2 + {w[0, 2].item()} x^3"]
 
 
+# phase: other
 EXAMPLE = TrainingExample(
     **identity(__name__),
     config=CONFIG,

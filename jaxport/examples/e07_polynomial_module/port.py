@@ -42,6 +42,7 @@ CONFIG = PolynomialConfig()  # seed: torch.optim.SGD(model.parameters(), lr=1e-6
 NAMES = tuple(SHAPES)  # "a", "b", "c", "d": the seed's attribute names, its state_dict keys
 
 
+# phase: model
 class Polynomial3(nnx.Module):
     """``y = a + b x + c x^2 + d x^3`` with four scalar parameters, as the seed's module."""
 
@@ -61,32 +62,38 @@ class Polynomial3(nnx.Module):
         return f"y = {a} + {b} x + {c} x^2 + {d} x^3"
 
 
+# phase: setup
 @functools.cache
 def _template(dtype: jnp.dtype) -> tuple[nnx.GraphDef, nnx.State]:
     """``nnx.split`` of an abstract ``Polynomial3`` (shapes only, nothing drawn)."""
     return nnx.split(nnx.eval_shape(lambda: Polynomial3(rngs=nnx.Rngs(0), dtype=dtype)))
 
 
+# phase: model
 def module(params: Mapping[str, jax.Array]) -> Polynomial3:
     """``nnx.merge``: the module holding ``params`` (``{"a": ..., "d": ...}``); traceable."""
     graphdef, state = _template(jnp.dtype(jnp.asarray(params["a"]).dtype))
     return nnx.merge(graphdef, convert.nnx_tree(state, {k: jnp.asarray(v) for k, v in params.items()}))
 
 
+# phase: other
 def params_of_module(model: Polynomial3) -> Params:
     """The inverse of :func:`module`: the module's values under torch's names (its ``state_dict``)."""
     return convert.torch_tree(nnx.state(model, nnx.Param))
 
 
+# phase: loss
 def loss_fn(params: Params, data: Mapping[str, jax.Array]) -> jax.Array:
     """``MSELoss(reduction='sum')(model(x), y)``."""
     return jnp.sum((module(params)(data["x"]) - data["y"]) ** 2)
 
 
+# phase: gradients
 # loss.backward(): d loss / d a ... d, under the same names.
 loss_and_grad = jax.value_and_grad(loss_fn)
 
 
+# phase: update
 def optimizer(cfg: PolynomialConfig) -> optax.GradientTransformationExtraArgs:
     """``torch.optim.SGD(model.parameters(), lr=cfg.lr)``: torch-exact, no momentum."""
     return optim.sgd(cfg.lr)
@@ -101,6 +108,7 @@ def step(params: Params, data: Mapping[str, jax.Array], t: jax.Array, cfg: Polyn
     return optax.apply_updates(params, updates), {"loss": loss}
 
 
+# phase: report
 def report_line(t: int, aux: Mapping[str, np.ndarray]) -> str:
     return f"Step: {t} Loss: {scalar(aux['loss'])}"  # seed: print("Step:", t, "Loss:", loss.item())
 
@@ -109,6 +117,7 @@ def result_lines(params: Mapping[str, np.ndarray], loss: float) -> list[str]:
     return [f"Result: {module(params).string()}"]  # seed: print(f'Result: {model.string()}')
 
 
+# phase: other
 EXAMPLE = TrainingExample(
     **identity(__name__),
     config=CONFIG,

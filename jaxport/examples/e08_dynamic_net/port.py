@@ -58,6 +58,7 @@ class Config:
 CONFIG = Config()
 
 
+# phase: data
 def draw_orders(seed: int, steps: int) -> np.ndarray:
     """The seed's ``random.randint(4, 6)`` (inclusive), one per step, from ``random.Random(seed)``."""
     rng = random.Random(seed)
@@ -86,6 +87,7 @@ def make_data(cfg: Config) -> dict[str, np.ndarray]:
     return {**sine_data(cfg.dtype), "orders": orders}
 
 
+# phase: model
 def _base(params: Params, x: jax.Array) -> jax.Array:
     return params["a"] + params["b"] * x + params["c"] * x**2 + params["d"] * x**3
 
@@ -116,14 +118,17 @@ def predict_switch(params: Params, x: jax.Array, order: jax.Array) -> jax.Array:
     return jax.lax.switch(order - 4, branches, params, x)
 
 
+# phase: loss
 def loss_fn(params: Params, data: Mapping[str, jax.Array], forward=predict) -> jax.Array:
     """``MSELoss(reduction='sum')`` at this step's order, ``data["orders"]`` (a scalar here)."""
     return ((forward(params, data["x"], data["orders"]) - data["y"]) ** 2).sum()
 
 
+# phase: gradients
 loss_and_grad = jax.value_and_grad(loss_fn)
 
 
+# phase: update
 def optimizer(cfg: Config) -> optax.GradientTransformationExtraArgs:
     return optim.sgd(cfg.lr, momentum=cfg.momentum)
 
@@ -135,6 +140,7 @@ def update(state: Mapping[str, jax.Array], grads: Params, data: Mapping[str, jax
     return optim.update_flat(optimizer(cfg), state, grads, present=present)
 
 
+# phase: report
 def string(params: Mapping[str, np.ndarray]) -> str:
     """The seed's ``string()``, question marks and all."""
     a, b, c, d, e = (scalar(params[k]) for k in NAMES)
@@ -149,6 +155,7 @@ def result_lines(state: Mapping[str, np.ndarray], loss: float) -> list[str]:
     return [f"Result: {string(state)}"]
 
 
+# phase: other
 EXAMPLE = TrainingExample(
     **identity(__name__),
     config=CONFIG,
@@ -162,5 +169,6 @@ EXAMPLE = TrainingExample(
     per_step=("orders",),
 )
 
+# phase: model
 # The same example compiled with the lax.switch forward: one branch per order, picked at run time.
 SWITCH = dataclasses.replace(EXAMPLE, loss_and_grad=jax.value_and_grad(functools.partial(loss_fn, forward=predict_switch)))

@@ -43,6 +43,7 @@ class Config:
 CONFIG = Config()
 
 
+# phase: other
 def round_trip(params: Mapping[str, np.ndarray], suffix: str, directory: str | Path) -> dict[str, np.ndarray]:
     """Write ``params`` as ``model{suffix}`` and read it back (``.pth``: ``weights_only=True``)."""
     path = Path(directory) / f"model{suffix}"
@@ -50,6 +51,7 @@ def round_trip(params: Mapping[str, np.ndarray], suffix: str, directory: str | P
     return {k: np.asarray(v) for k, v in checkpoint.load(path, what="E09").items()}
 
 
+# phase: report
 def values(params: Mapping[str, jax.Array], data: Mapping[str, jax.Array], cfg: Config) -> dict[str, np.ndarray]:
     """For each format: whether the round trip is bit for bit (1.0), and the model's output from the file."""
     host = {k: np.asarray(v) for k, v in params.items()}
@@ -69,6 +71,7 @@ def value_lines(vals: Mapping[str, np.ndarray]) -> list[str]:
             for fmt in (s[1:] for s in FORMATS)]
 
 
+# phase: other
 EXAMPLE = ValuesExample(
     **identity(__name__),
     config=CONFIG,

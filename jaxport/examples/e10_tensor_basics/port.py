@@ -48,11 +48,13 @@ INTEGER_VALUES = (
 )
 
 
+# phase: data
 def make_data(cfg: Config) -> dict[str, np.ndarray]:
     """Nothing to hand over: the seed's tensors are literals, written the same in both frameworks."""
     return {}
 
 
+# phase: report
 def values(params: Mapping[str, jax.Array], data: Mapping[str, jax.Array], cfg: Config) -> dict[str, jax.Array]:
     """Every cell of the section, by name (``<cell>.<expression>``), as ``cfg.dtype`` arrays."""
     dtype = jnp.dtype(cfg.dtype)
@@ -107,6 +109,7 @@ def values(params: Mapping[str, jax.Array], data: Mapping[str, jax.Array], cfg: 
     return {k: jnp.asarray(v).astype(dtype) for k, v in out.items()}
 
 
+# phase: other
 def broadcast_error() -> jax.Array:
     """The seed's ``In [49]``: ``zeros((2,3,2)) + ones((3,3))``. Raises ``ValueError`` ("Incompatible
     shapes for broadcasting"), where torch raises ``RuntimeError`` ("The size of tensor a (2) must
@@ -117,6 +120,7 @@ def broadcast_error() -> jax.Array:
         return x + y
 
 
+# phase: report
 def tensor_str(a: np.ndarray, integer: bool = False) -> str:
     """``a`` printed as torch prints a tensor: ``tensor([1, 2])``, ``tensor([[2., 2.], ...])``, ``tensor(2)``.
 
@@ -150,6 +154,7 @@ def value_lines(vals: Mapping[str, np.ndarray]) -> list[str]:
     ]
 
 
+# phase: other
 EXAMPLE = ValuesExample(
     **identity(__name__),
     config=CONFIG,

@@ -55,11 +55,13 @@ DEFAULT_INIT = {k: [1.0] for k in LEAVES}  # seed: all ones, so L = 8 and w4.gra
 NODES = {"leaves": "AccumulateGrad", "mul": "MulBackward0", "add": "AddBackward0", "sub": "RsubBackward1"}
 
 
+# phase: data
 def make_data(cfg: Config) -> dict[str, np.ndarray]:
     """Nothing to hand over: the graph's only inputs are the five leaves."""
     return {}
 
 
+# phase: model
 def forward(p: Params) -> dict[str, jax.Array]:
     """The seed's graph, every intermediate returned (nothing is stored on the arrays)."""
     b = p["w1"] * p["a"]
@@ -69,11 +71,13 @@ def forward(p: Params) -> dict[str, jax.Array]:
     return {"b": b, "c": c, "d": d, "L": L}
 
 
+# phase: loss
 def loss(p: Params) -> jax.Array:
     """``L`` as the scalar ``jax.grad`` needs: torch's ``L.backward()`` takes a one-element tensor, ``jax.grad`` only shape ``()``."""
     return forward(p)["L"][0]
 
 
+# phase: other
 def graph(p: Params) -> jex.core.ClosedJaxpr:
     """JAX's view of the graph: the jaxpr traced from :func:`forward` (shapes and dtypes only, no values)."""
     spec = jax.tree.map(lambda v: jax.ShapeDtypeStruct(jnp.shape(v), v.dtype), dict(p))
@@ -89,6 +93,7 @@ def graph_counts(p: Params) -> dict[str, int]:
     return counts
 
 
+# phase: report
 def values(params: Params, data: Mapping[str, jax.Array], cfg: Config) -> dict[str, jax.Array]:
     """The seed's tensors, the gradient with respect to every leaf (``.grad`` in torch), the graph's node counts.
 
@@ -142,6 +147,7 @@ def value_lines(vals: Mapping[str, np.ndarray]) -> list[str]:
     ]
 
 
+# phase: other
 EXAMPLE = ValuesExample(
     **identity(__name__),
     config=CONFIG,

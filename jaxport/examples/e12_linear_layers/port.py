@@ -77,17 +77,20 @@ DEFAULT_INIT = {
 }
 
 
+# phase: data
 def make_data(cfg: Config) -> dict[str, np.ndarray]:
     # seed: x = torch.tensor([1., 2., 3.])
     return {"x": np.array([1.0, 2.0, 3.0], dtype=np_dtype(cfg.dtype))}
 
 
+# phase: setup
 @functools.cache
 def _template(in_features: int, out_features: int, dtype: jnp.dtype) -> tuple[nnx.GraphDef, nnx.State]:
     """An abstract ``nnx.Linear`` (shapes only, nothing drawn): the structure :func:`layer` fills."""
     return nnx.split(nnx.eval_shape(lambda: convert.linear(in_features, out_features, rngs=nnx.Rngs(0), dtype=dtype)))
 
 
+# phase: model
 def layer(params: Params, name: str) -> nnx.Linear:
     """The seed's layer ``name`` as an ``nnx.Linear`` holding ``params[name + '.weight']`` (transposed) and ``.bias``.
 
@@ -99,6 +102,7 @@ def layer(params: Params, name: str) -> nnx.Linear:
     return nnx.merge(graphdef, convert.nnx_tree(state, own))
 
 
+# phase: report
 def values(params: Params, data: Mapping[str, jax.Array], cfg: Config) -> dict[str, jax.Array]:
     """The seed's two cells: ``lin(x)``, then ``hidden = lin1(x)`` and ``output = lin2(hidden)``."""
     x = data["x"]
@@ -120,6 +124,7 @@ def value_lines(vals: Mapping[str, np.ndarray]) -> list[str]:
     return [f"lin(x) = {tensor_str(vals['lin(x)'])}", f"output = {tensor_str(vals['output'])}"]
 
 
+# phase: other
 EXAMPLE = ValuesExample(
     **identity(__name__),
     config=CONFIG,

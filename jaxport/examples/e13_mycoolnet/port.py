@@ -28,7 +28,6 @@ optimizer state that ``update`` takes and returns.
 
 import dataclasses
 import functools
-import math
 from collections.abc import Mapping
 
 import jax
@@ -37,7 +36,7 @@ import numpy as np
 import optax
 from flax import nnx
 
-from jaxport import convert, optim
+from jaxport import convert, optim, params
 from jaxport.catalog import identity
 from jaxport.data import np_dtype
 from jaxport.examples._polynomial import scalar
@@ -63,29 +62,16 @@ SHAPES = {f"{name}.{leaf}": shape for name, i, o in LAYERS for leaf, shape in ((
 NAMES = tuple(SHAPES)
 
 
-def torch_like_init(seed: int = 0, layers: tuple = LAYERS) -> dict[str, np.ndarray]:
-    """torch's ``nn.Linear`` init distribution in NumPy: weight and bias U(±1/√in_features), float64.
-
-    One ``uniform`` call per leaf in ``state_dict`` order (lin1.weight, lin1.bias, lin2.weight, ...).
-    Distribution-equal to torch's default init, not stream-equal (torch's RNG is never replayed).
-    """
-    rng = np.random.default_rng(seed)
-    out = {}
-    for name, i, o in layers:
-        bound = 1.0 / math.sqrt(i)
-        out[f"{name}.weight"] = rng.uniform(-bound, bound, (o, i))
-        out[f"{name}.bias"] = rng.uniform(-bound, bound, (o,))
-    return out
+DEFAULT_INIT = params.torch_init(SHAPES, 0)  # torch's default init distribution, drawn in NumPy
 
 
-DEFAULT_INIT = torch_like_init(0)
-
-
+# phase: data
 def make_data(cfg: Config) -> dict[str, np.ndarray]:
     # seed: x = torch.tensor([1.,2,3,4,5])
     return {"x": np.array([1.0, 2.0, 3.0, 4.0, 5.0], dtype=np_dtype(cfg.dtype))}
 
 
+# phase: model
 class MyCoolNet(nnx.Module):
     """The seed's module in flax: the same attribute names, so its state maps to torch's keys."""
 
@@ -103,12 +89,14 @@ class MyCoolNet(nnx.Module):
         return output
 
 
+# phase: setup
 @functools.cache
 def _template(dtype: jnp.dtype) -> tuple[nnx.GraphDef, nnx.State]:
     """The abstract MyCoolNet(5, 5) (shapes only, nothing drawn) that :func:`model` fills."""
     return nnx.split(nnx.eval_shape(lambda: MyCoolNet(5, 5, rngs=nnx.Rngs(0), dtype=dtype)))
 
 
+# phase: model
 def model(params: Params) -> MyCoolNet:
     """MyCoolNet holding ``params`` (torch's keys and layout): ``nnx_tree`` transposes, ``nnx.merge`` builds.
 
@@ -123,20 +111,24 @@ def predict(params: Params, x: jax.Array) -> jax.Array:
     return model(params)(x)
 
 
+# phase: loss
 def loss_fn(params: Params, data: Mapping[str, jax.Array]) -> jax.Array:
     out = predict(params, data["x"])
     return jnp.sum((0 - out) ** 2)  # seed: loss decreases as out->0
 
 
+# phase: gradients
 # loss.backward(): the loss and its gradient for every torch-named parameter.
 loss_and_grad = jax.value_and_grad(loss_fn)
 
 
+# phase: update
 def optimizer(cfg: Config) -> optax.GradientTransformationExtraArgs:
     # torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.8); for dampening 0 optax.sgd is the same
     return optim.sgd(cfg.lr, momentum=cfg.momentum)
 
 
+# phase: report
 def tensor_str(a: np.ndarray) -> str:
     """``a`` printed like torch prints a float tensor (4 decimals)."""
     body = np.array2string(np.asarray(a), precision=4, floatmode="fixed", separator=", ", prefix="tensor(")
@@ -154,6 +146,7 @@ def result_lines(state: Mapping[str, np.ndarray], loss: float) -> list[str]:
     return [f"model(x) = {tensor_str(np.asarray(predict(p, x)))}"]
 
 
+# phase: other
 EXAMPLE = TrainingExample(
     **identity(__name__),
     config=CONFIG,

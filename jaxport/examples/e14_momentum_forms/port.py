@@ -57,12 +57,14 @@ SHAPES = {"w": (5,)}  # one parameter vector, the notes' w
 FORMS = ("torch", "ema", "dampened")
 
 
+# phase: data
 def make_data(cfg: Config) -> dict[str, np.ndarray]:
     """``grads[t]`` = ∂L/∂w at step t: a drift of 1 plus standard-normal noise, ``(steps, 5)``."""
     rng = np.random.default_rng(cfg.data_seed)
     return {"grads": (1.0 + rng.standard_normal((cfg.steps, *SHAPES["w"]))).astype(np_dtype(cfg.dtype))}
 
 
+# phase: update
 class EmaMomentumState(NamedTuple):
     """The notes' momentum V (zeros before the first step)."""
 
@@ -98,6 +100,7 @@ def buffer(state: optax.OptState) -> optax.Updates:
     return state.V if isinstance(state, EmaMomentumState) else state.momentum_buffer
 
 
+# phase: other
 def run(tx: optax.GradientTransformation, w: jax.Array, grads: jax.Array) -> tuple[jax.Array, jax.Array]:
     """``tx`` over the stream with ``lax.scan``: ``w`` before every step and after the last, and each step's buffer."""
 
@@ -111,6 +114,7 @@ def run(tx: optax.GradientTransformation, w: jax.Array, grads: jax.Array) -> tup
     return jnp.concatenate([w[None], ws]), bufs
 
 
+# phase: report
 @functools.partial(jax.jit, static_argnums=2)
 def values(params: Params, data: Mapping[str, jax.Array], cfg: Config) -> dict[str, jax.Array]:
     """Each form's ``w`` trajectory ``(steps + 1, 5)`` and buffer trajectory ``(steps, 5)`` on the same stream."""
@@ -132,6 +136,7 @@ def value_lines(vals: Mapping[str, np.ndarray]) -> list[str]:
     return lines
 
 
+# phase: other
 EXAMPLE = ValuesExample(
     **identity(__name__),
     config=CONFIG,

@@ -27,7 +27,6 @@ import dataclasses
 from collections.abc import Mapping
 
 import jax
-import numpy as np
 import optax
 
 from jaxport import optim
@@ -53,15 +52,19 @@ class Config:
 
 CONFIG = Config()
 BUFFERS = ("exp_avg", "exp_avg_sq", "slow")  # optimizer state leaves shaped like the parameters
+# phase: data
 make_data = e13.make_data
+# phase: gradients
 loss_and_grad = e13.loss_and_grad
 
 
+# phase: update
 def optimizer(cfg: Config) -> optax.GradientTransformationExtraArgs:
     """``Lookahead(torch.optim.Adam(params, lr, betas, eps), k, alpha)`` as one optax transformation."""
     return optim.lookahead(optim.adam(cfg.lr, betas=cfg.betas, eps=cfg.eps), k=cfg.k, alpha=cfg.alpha)
 
 
+# phase: other
 EXAMPLE = TrainingExample(
     **identity(__name__),
     config=CONFIG,

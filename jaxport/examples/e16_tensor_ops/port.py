@@ -75,17 +75,20 @@ SNIPPETS = {
 BOOLEANS = ("manual_seed.reseeded_draw_equal", "manual_seed.next_draw_differs")
 
 
+# phase: data
 def make_data(cfg: Config) -> dict[str, np.ndarray]:
     """The inputs, one ``standard_normal`` call each in the order of ``SHAPES``, in ``cfg.dtype``."""
     rng = np.random.default_rng(cfg.seed)
     return {k: rng.standard_normal(shape).astype(np_dtype(cfg.dtype)) for k, shape in SHAPES.items()}
 
 
+# phase: other
 def mm(x: jax.Array, y: jax.Array) -> jax.Array:
     """``torch.mm``: a matrix product of two matrices, no broadcasting (einsum insists on the ranks)."""
     return jnp.einsum("ij,jk->ik", x, y)
 
 
+# phase: report
 def values(params: Mapping[str, jax.Array], data: Mapping[str, jax.Array], cfg: Config) -> dict[str, jax.Array]:
     """Every operation the seed lists, by name (``<operation>.<expression>``), as ``cfg.dtype`` arrays."""
     a, b, c, batch, u, v = (jnp.asarray(data[k]) for k in SHAPES)
@@ -148,6 +151,7 @@ def value_lines(vals: Mapping[str, np.ndarray]) -> list[str]:
     return lines
 
 
+# phase: other
 EXAMPLE = ValuesExample(
     **identity(__name__),
     config=CONFIG,

@@ -63,12 +63,13 @@ Params = Mapping[str, jax.Array]
 OPTIMIZERS = ("adam", "adamw")  # Config.optimizer's choices: torch.optim.Adam (the seed's), torch.optim.AdamW
 
 
+# phase: other
 class EpochSteps(int):
-    """A step count that :class:`Config` derived from ``epochs`` and the data (not given by the user).
+    """A count that :class:`Config` derived from ``epochs`` and the data (not given by the user).
 
     ``dataclasses.replace(cfg, data_dir=...)`` carries the old field values into the new config, so
-    a derived count must be told apart from an explicit ``--steps`` (a plain ``int``, kept): this one
-    is derived again for the new data.
+    a derived count must be told apart from an explicit ``--steps`` or ``--set print_every=N`` (a plain
+    ``int``, kept): this one is derived again for the new data.
     """
 
 
@@ -80,6 +81,7 @@ def batches_per_epoch(data_dir: str | None, batch_size: int) -> int:
     return math.ceil(n / batch_size)
 
 
+# phase: setup
 @dataclasses.dataclass(frozen=True)
 class Config:
     steps: NonNegative = 0  # seed: epochs × len(trainloader), one step per batch; 0 (default): derived from epochs and the data
@@ -87,7 +89,7 @@ class Config:
     betas: tuple[Fraction, Fraction] = (0.9, 0.999)  # torch.optim.Adam's default betas
     eps: Magnitude = 1e-8  # torch.optim.Adam's default eps
     dtype: str = "float32"  # seed: torch's default float32 tensors
-    print_every: NonNegative = 0  # seed: print(f"Training loss: ...") after each epoch; always len(trainloader)
+    print_every: NonNegative = 0  # seed: print(f"Training loss: ...") after each epoch; 0 (default): len(trainloader)
     epochs: Positive = 5  # seed: epochs = 5
     batch_size: Positive = 64  # seed: trainloader's batch_size=64, shuffle=True, drop_last=False (a partial last batch)
     seed: NonNegative = 0  # the shuffle: numpy.random.default_rng(seed).permutation(N) once per epoch (--seed sets it)
@@ -102,7 +104,8 @@ class Config:
             raise UsageError(f"E17: config field 'optimizer' is {self.optimizer!r}, expected one of "
                              + ", ".join(repr(o) for o in OPTIMIZERS))
         per_epoch = batches_per_epoch(self.data_dir, self.batch_size)
-        object.__setattr__(self, "print_every", per_epoch)
+        if self.print_every == 0 or isinstance(self.print_every, EpochSteps):
+            object.__setattr__(self, "print_every", EpochSteps(per_epoch))
         if self.steps == 0 or isinstance(self.steps, EpochSteps):
             object.__setattr__(self, "steps", EpochSteps(self.epochs * per_epoch))
 
@@ -118,6 +121,7 @@ SEQUENTIAL_SHAPES = {"0.weight": (384, 784), "0.bias": (384,), "2.weight": (128,
                      "4.weight": (10, 128), "4.bias": (10,)}
 
 
+# phase: other
 def seed_init(seed: int = 0, shapes: Mapping[str, tuple[int, ...]] = SHAPES, std: float = 0.01) -> dict[str, np.ndarray]:
     """The seed's Part 2 init for every layer: ``bias.data.fill_(0)``, ``weight.data.normal_(std=0.01)``.
 
@@ -128,9 +132,11 @@ def seed_init(seed: int = 0, shapes: Mapping[str, tuple[int, ...]] = SHAPES, std
     return {k: (rng.normal(0.0, std, s) if k.endswith("weight") else np.zeros(s)) for k, s in shapes.items()}
 
 
+# phase: setup
 DEFAULT_INIT = seed_init(0)
 
 
+# phase: data
 def load_dataset(data_dir: str | None, split: str = "train") -> Dataset:
     """The images: Fashion-MNIST from ``data_dir``, or the offline digits resized to 1×28×28."""
     from jaxport.datasets import digits, idx
@@ -156,6 +162,7 @@ def make_data(cfg: Config) -> dict[str, np.ndarray]:
     return {"images": ds.images.astype(np_dtype(cfg.dtype)), "labels": ds.labels, "idx": idx, "mask": mask}
 
 
+# phase: model
 class Classifier(nnx.Module):
     """The seed's Classifier in flax: the same attribute names, so its state maps to torch's keys."""
 
@@ -173,6 +180,7 @@ class Classifier(nnx.Module):
         return jax.nn.log_softmax(self.fc4(x), axis=1)  # F.log_softmax(self.fc4(x), dim=1)
 
 
+# phase: other
 def sequential(*, rngs: nnx.Rngs, dtype: jnp.dtype = jnp.float32) -> nnx.Sequential:
     """The seed's ``nn.Sequential`` variant; ``convert`` maps its layers to torch's keys ``0.*``, ``2.*``, ``4.*``."""
     return nnx.Sequential(
@@ -182,6 +190,7 @@ def sequential(*, rngs: nnx.Rngs, dtype: jnp.dtype = jnp.float32) -> nnx.Sequent
     )
 
 
+# phase: setup
 @functools.cache
 def _template(kind: str, dtype: jnp.dtype) -> tuple[nnx.GraphDef, nnx.State]:
     """The abstract module (shapes only, nothing drawn) that :func:`model` fills."""
@@ -189,6 +198,7 @@ def _template(kind: str, dtype: jnp.dtype) -> tuple[nnx.GraphDef, nnx.State]:
     return nnx.split(nnx.eval_shape(lambda: make(rngs=nnx.Rngs(0), dtype=dtype)))
 
 
+# phase: model
 def model(params: Params) -> nnx.Module:
     """The Classifier (``fc1.*`` keys) or the Sequential variant (``0.*``) holding ``params``, torch's
     keys and layout; traceable, so gradients come out in torch's layout."""
@@ -202,6 +212,7 @@ def predict(params: Params, images: jax.Array) -> jax.Array:
     return model(params)(images)
 
 
+# phase: loss
 def nll_loss(log_ps: jax.Array, labels: jax.Array, mask: jax.Array | None = None) -> jax.Array:
     """``nn.NLLLoss()``: the mean of ``-log_ps[i, labels[i]]`` over the rows (the ``mask``'s real rows only)."""
     nll = -jnp.take_along_axis(log_ps, labels[:, None].astype(jnp.int32), axis=1)[:, 0]
@@ -210,6 +221,7 @@ def nll_loss(log_ps: jax.Array, labels: jax.Array, mask: jax.Array | None = None
     return jnp.sum(jnp.where(mask, nll, jnp.zeros_like(nll))) / jnp.sum(mask).astype(nll.dtype)
 
 
+# phase: other
 def cross_entropy(logits: jax.Array, labels: jax.Array) -> jax.Array:
     """``nn.CrossEntropyLoss()`` on class scores: ``LogSoftmax`` + ``NLLLoss`` in one (optax's integer-label form)."""
     return jnp.mean(optax.losses.softmax_cross_entropy_with_integer_labels(logits, labels.astype(jnp.int32)))
@@ -225,27 +237,32 @@ def accuracy(log_ps: jax.Array, labels: jax.Array) -> jax.Array:
     return jnp.mean((jnp.argmax(log_ps, axis=1) == labels).astype(log_ps.dtype))
 
 
+# phase: loss
 def loss_fn(params: Params, data: Mapping[str, jax.Array]) -> jax.Array:
     """``criterion(model(images), labels)`` on this step's batch (``data["idx"]``, ``data["mask"]``: one step's rows)."""
     images, labels = data["images"][data["idx"]], data["labels"][data["idx"]]
     return nll_loss(predict(params, images), labels, data["mask"])
 
 
+# phase: gradients
 # loss.backward(): the loss and its gradient for every torch-named parameter.
 loss_and_grad = jax.value_and_grad(loss_fn)
 
 
+# phase: update
 def optimizer(cfg: Config) -> optax.GradientTransformationExtraArgs:
     if cfg.optimizer == "adamw":  # not in the seed: optim.AdamW(model.parameters(), weight_decay=cfg.weight_decay)
         return optim.adamw(cfg.lr, betas=cfg.betas, eps=cfg.eps, weight_decay=cfg.weight_decay)
     return optim.adam(cfg.lr, betas=cfg.betas, eps=cfg.eps)  # optim.Adam(model.parameters())
 
 
+# phase: loss
 def running_loss(params: Params, cfg: Config) -> dict[str, np.ndarray]:
     """The seed's ``running_loss = 0``: a float64 leaf of the state, as Python's float (x64 is always on)."""
     return {"running_loss": np.zeros((), np.float64)}
 
 
+# phase: update
 def update(state: Mapping[str, jax.Array], grads: Params, data: Mapping[str, jax.Array], t: jax.Array, cfg: Config) -> dict:
     """``optimizer.step()``: Adam's (or AdamW's) update from ``grads``; the running loss is the loop's, not the optimizer's."""
     return {**state, **optim.update_flat(optimizer(cfg), state, grads)}
@@ -258,16 +275,21 @@ def step(state: Mapping[str, jax.Array], data: Mapping[str, jax.Array], t: jax.A
     per_epoch = math.ceil(data["images"].shape[0] / cfg.batch_size)  # len(trainloader), static
     previous = state["running_loss"]
     running = jnp.where(t % per_epoch == 0, jnp.zeros_like(previous), previous) + loss.astype(previous.dtype)
-    aux = {"loss": loss, "epoch_loss": running / per_epoch}  # printed after the epoch's last batch
+    # the epoch's mean loss so far: at its last batch the seed's running_loss / len(trainloader), printed then;
+    # --set print_every=N prints it every N batches too
+    aux = {"loss": loss, "epoch_loss": running / (t % per_epoch + 1).astype(running.dtype)}
     return {**update(state, grads, data, t, cfg), "running_loss": running}, aux
 
 
+# phase: other
 def header_lines(cfg: Config) -> list[str]:
     """Which data a run uses (the offline default names itself), before its first epoch line."""
     ds = load_dataset(cfg.data_dir, "train")
-    return [f"Data: {ds.name}: {len(ds)} training images, {cfg.print_every} batches of {cfg.batch_size} an epoch"]
+    per_epoch = batches_per_epoch(cfg.data_dir, cfg.batch_size)
+    return [f"Data: {ds.name}: {len(ds)} training images, {per_epoch} batches of {cfg.batch_size} an epoch"]
 
 
+# phase: report
 def report_line(t: int, aux: Mapping[str, np.ndarray]) -> str:
     return f"Training loss: {float(aux['epoch_loss'])}"  # seed: print(f"Training loss: {running_loss/len(trainloader)}")
 
@@ -276,6 +298,7 @@ def result_lines(state: Mapping[str, np.ndarray], loss: float) -> list[str]:
     return []  # the seed prints nothing after training
 
 
+# phase: other
 EXAMPLE = TrainingExample(
     **identity(__name__),
     config=CONFIG,

@@ -53,16 +53,19 @@ SHAPES = {"x": (1,), "w": (1,)}  # seed: x = torch.zeros(1, requires_grad=True);
 DEFAULT_INIT = {"x": [3.0], "w": [0.5]}  # not the seed's zeros: there every gradient is 0
 
 
+# phase: data
 def make_data(cfg: Config) -> dict[str, np.ndarray]:
     """Nothing to hand over: x and w are the inputs."""
     return {}
 
 
+# phase: gradients
 def grad_enabled(v: jax.Array, enabled: bool) -> jax.Array:
     """``torch.set_grad_enabled(enabled)`` for one value: unchanged, or a constant to differentiation."""
     return v if enabled else jax.lax.stop_gradient(v)
 
 
+# phase: loss
 def loss(x: jax.Array, w: jax.Array, *, y_tracked: bool = False) -> jax.Array:
     """``sum(w · x² · y)``, ``y = x * 2`` computed under ``no_grad`` unless ``y_tracked``."""
     y = grad_enabled(x * 2, y_tracked)  # torch: with torch.no_grad(): y = x * 2  (or (x * 2).detach())
@@ -70,6 +73,7 @@ def loss(x: jax.Array, w: jax.Array, *, y_tracked: bool = False) -> jax.Array:
     return jnp.sum(w * z * y)
 
 
+# phase: other
 def tracked(f: Callable[[jax.Array], jax.Array], x: jax.Array) -> jax.Array:
     """``f(x).requires_grad``, the JAX way: does a tangent of ``x`` reach ``f(x)``? (1.0 or 0.0)
 
@@ -80,6 +84,7 @@ def tracked(f: Callable[[jax.Array], jax.Array], x: jax.Array) -> jax.Array:
     return jnp.any(tangent != 0).astype(x.dtype)
 
 
+# phase: report
 @functools.partial(jax.jit, static_argnums=2)
 def values(params: Params, data: Mapping[str, jax.Array], cfg: Config) -> dict[str, jax.Array]:
     """Each cell's tensor, its ``requires_grad`` (as 1.0/0.0) and the gradients each choice gives."""
@@ -128,6 +133,7 @@ def value_lines(vals: Mapping[str, np.ndarray]) -> list[str]:
     ]
 
 
+# phase: other
 EXAMPLE = ValuesExample(
     **identity(__name__),
     config=CONFIG,

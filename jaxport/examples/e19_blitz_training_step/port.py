@@ -65,6 +65,7 @@ SHAPES = _resnet.param_shapes(1000)  # model.named_parameters(): 62 leaves, 11,6
 DEFAULT_INIT = _resnet.LazyInit(0, 1000)  # torchvision's init distribution, drawn on first use
 
 
+# phase: data
 def make_data(cfg: Config) -> dict[str, np.ndarray]:
     """seed: ``data = torch.rand(1,3,64,64)``, ``labels = torch.rand(1,1000)``: U[0, 1) in NumPy."""
     rng = np.random.default_rng(cfg.data_seed)
@@ -72,11 +73,13 @@ def make_data(cfg: Config) -> dict[str, np.ndarray]:
     return {"data": rng.random((1, 3, 64, 64)).astype(t), "labels": rng.random((1, 1000)).astype(t)}
 
 
+# phase: update
 def optimizer(cfg: Config) -> optax.GradientTransformationExtraArgs:
     """torch.optim.SGD(lr, momentum): the first momentum buffer is the raw gradient (optax.sgd's agrees, dampening 0)."""
     return optim.sgd(cfg.lr, momentum=cfg.momentum)
 
 
+# phase: loss
 def loss_fn(params: Params, buffers: Params, data: Mapping[str, jax.Array]) -> tuple[jax.Array, tuple[jax.Array, dict]]:
     """seed: ``prediction = model(data); loss = (prediction - labels).sum()``, in train mode.
 
@@ -87,6 +90,7 @@ def loss_fn(params: Params, buffers: Params, data: Mapping[str, jax.Array]) -> t
     return loss, (prediction, new_buffers)
 
 
+# phase: report
 @functools.partial(jax.jit, static_argnums=2)  # ~20 s eagerly op by op on 2 cores, ~1 s compiled
 def values(params: Params, data: Mapping[str, jax.Array], cfg: Config) -> dict[str, jax.Array]:
     """The seed's step: prediction, loss, every gradient, then one SGD-momentum step; plus the
@@ -124,6 +128,7 @@ def value_lines(vals: Mapping[str, np.ndarray]) -> list[str]:
     return lines
 
 
+# phase: other
 EXAMPLE = ValuesExample(
     **identity(__name__),
     config=CONFIG,
@@ -132,5 +137,5 @@ EXAMPLE = ValuesExample(
     values=values,
     value_lines=value_lines,
     default_init=DEFAULT_INIT,
-    draw=_resnet.torch_like_init,  # --seed S: torchvision's init distribution from default_rng(S)
+    draw=_resnet.torchvision_init,  # --seed S: torchvision's init distribution from default_rng(S)
 )

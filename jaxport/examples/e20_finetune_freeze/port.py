@@ -27,13 +27,13 @@ Settings the seed does not give (it stops at ``model.fc = ...``): the optimizer 
 training step's, ``SGD(model.parameters(), lr=1e-2, momentum=0.9)`` (the frozen parameters have no
 gradient and torch's SGD skips them); the loss is ``nn.CrossEntropyLoss()`` on the 10 new labels;
 5 steps on one batch of 4 ``rand`` images 3×64×64 with labels drawn in NumPy. The "pretrained"
-backbone is torchvision's init distribution drawn in NumPy (``_resnet.torch_like_init``, no
+backbone is torchvision's init distribution drawn in NumPy (``_resnet.torchvision_init``, no
 weights can be downloaded here), loaded into both frameworks with its original 1000-class ``fc``,
 which the replacement then discards; the new ``fc`` is ``nn.Linear(512, 10)``'s init drawn in NumPy.
 """
 
 import dataclasses
-import math
+import functools
 from collections.abc import Mapping
 
 import jax
@@ -41,7 +41,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from jaxport import optim
+from jaxport import optim, params
 from jaxport.catalog import identity
 from jaxport.data import np_dtype
 from jaxport.examples import _resnet
@@ -63,30 +63,25 @@ class Config:
     print_every: Positive = 1
     batch: Positive = 4  # images per step (one batch, every step)
     data_seed: NonNegative = 0  # images and labels: numpy.random.default_rng(data_seed)
-    pretrained_seed: NonNegative = 0  # the stand-in for the pretrained weights: _resnet.torch_like_init(pretrained_seed)
+    pretrained_seed: NonNegative = 0  # the stand-in for the pretrained weights: _resnet.torchvision_init(pretrained_seed)
 
 
 CONFIG = Config()
 
 
-def torch_like_init(seed: int = 0) -> dict[str, np.ndarray]:
-    """``nn.Linear(512, 10)``'s init distribution (weight, then bias, U(±1/√512)) in NumPy."""
-    rng = np.random.default_rng(seed)
-    bound = 1.0 / math.sqrt(512)
-    return {k: rng.uniform(-bound, bound, shape) for k, shape in SHAPES.items()}
+DEFAULT_INIT = params.torch_init(SHAPES, 0)  # torch's default init distribution, drawn in NumPy
 
 
-DEFAULT_INIT = torch_like_init(0)
-
-
+# phase: data
 def make_data(cfg: Config) -> dict[str, np.ndarray]:
     """The batch (``rand`` images NCHW, integer labels in [0, 10)) and the frozen pretrained model."""
     rng = np.random.default_rng(cfg.data_seed)
     t = np_dtype(cfg.dtype)
     data = {"data": rng.random((cfg.batch, 3, 64, 64)).astype(t), "labels": rng.integers(0, NUM_CLASSES, cfg.batch)}
-    return data | {PRETRAINED + k: v.astype(t) for k, v in _resnet.torch_like_init(cfg.pretrained_seed).items()}
+    return data | {PRETRAINED + k: v.astype(t) for k, v in _resnet.torchvision_init(cfg.pretrained_seed).items()}
 
 
+# phase: other
 def backbone(data: Mapping[str, jax.Array]) -> dict[str, jax.Array]:
     """The frozen model's parameters, by their own keys (a constant: never differentiated)."""
     return {k[len(PRETRAINED):]: v for k, v in data.items() if k.startswith(PRETRAINED)}
@@ -97,11 +92,13 @@ def buffer_names() -> dict[str, str]:
     return {f"{key.rsplit('.', 1)[1]}.{key.rsplit('.', 1)[0]}": key for key in _resnet.buffer_shapes()}
 
 
+# phase: update
 def optimizer(cfg: Config) -> optax.GradientTransformationExtraArgs:
     """torch.optim.SGD(lr, momentum) (the first momentum buffer is the raw gradient)."""
     return optim.sgd(cfg.lr, momentum=cfg.momentum)
 
 
+# phase: other
 def batch_norm_buffers(params: Params, cfg: Config) -> dict[str, np.ndarray]:
     """A fresh model's BatchNorm buffers, in the state beside the fc and SGD's buffers (train mode updates them)."""
     buffers = _resnet.initial_buffers(np.asarray(params["fc.weight"]).dtype)
@@ -118,6 +115,7 @@ def cross_entropy(logits: jax.Array, labels: jax.Array) -> jax.Array:
     return optax.losses.softmax_cross_entropy_with_integer_labels(logits, labels).mean()
 
 
+# phase: loss
 def loss_with_buffers(params: Params, buffers: Params, data: Mapping[str, jax.Array]) -> tuple[jax.Array, dict]:
     """``criterion(model(data), labels)`` in train mode: the frozen backbone's features (batch
     statistics; running statistics updated, returned as the aux value), then the new ``fc``."""
@@ -126,6 +124,7 @@ def loss_with_buffers(params: Params, buffers: Params, data: Mapping[str, jax.Ar
     return cross_entropy(logits, data["labels"]), new_buffers
 
 
+# phase: gradients
 def loss_and_grad(params: Params, data: Mapping[str, jax.Array]) -> tuple[jax.Array, dict]:
     """The loss and the gradient of the trainable ``fc`` only: the functional ``requires_grad=False``."""
     dtype = params["fc.weight"].dtype
@@ -134,6 +133,7 @@ def loss_and_grad(params: Params, data: Mapping[str, jax.Array]) -> tuple[jax.Ar
     return loss, grads
 
 
+# phase: update
 def step(state: Mapping[str, jax.Array], data: Mapping[str, jax.Array], t: jax.Array, cfg: Config) -> tuple[dict, dict]:
     """``optimizer.zero_grad(); loss.backward(); optimizer.step()`` plus BatchNorm's buffer updates, pure."""
     (loss, new_buffers), grads = jax.value_and_grad(loss_with_buffers, has_aux=True)(EXAMPLE.params_in(state), buffers_of(state), data)
@@ -142,6 +142,7 @@ def step(state: Mapping[str, jax.Array], data: Mapping[str, jax.Array], t: jax.A
     return new, {"loss": loss}
 
 
+# phase: report
 def report_line(t: int, aux: Mapping[str, np.ndarray]) -> str:
     return f"step {t} loss {float(aux['loss'])}"
 
@@ -152,6 +153,7 @@ def result_lines(state: Mapping[str, np.ndarray], loss: float) -> list[str]:
             f"bn1.num_batches_tracked: {int(state['num_batches_tracked.bn1'])}"]
 
 
+# phase: other
 EXAMPLE = TrainingExample(
     **identity(__name__),
     config=CONFIG,
@@ -164,5 +166,5 @@ EXAMPLE = TrainingExample(
     optimizer=optimizer,
     extra_state=batch_norm_buffers,  # a forward in train mode moves them: no update alone, the whole step is checked
     default_init=DEFAULT_INIT,
-    draw=torch_like_init,  # --seed S: nn.Linear(512, 10)'s init from default_rng(S)
+    draw=functools.partial(params.torch_init, SHAPES),  # --seed S: nn.Linear(512, 10)'s init from default_rng(S)
 )

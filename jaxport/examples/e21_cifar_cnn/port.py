@@ -42,6 +42,7 @@ frameworks; ``--seed S`` draws the same distribution from ``default_rng(S)`` and
 """
 
 import dataclasses
+import functools
 import math
 from collections.abc import Mapping
 
@@ -50,7 +51,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from jaxport import optim
+from jaxport import optim, params
 from jaxport.catalog import identity
 from jaxport.data import epoch_batches, np_dtype
 from jaxport.datasets import Dataset, DatasetError, cifar10, digits
@@ -80,6 +81,7 @@ NAMES = tuple(SHAPES)
 DEFAULT_INIT = e22.DEFAULT_INIT  # torch's init distribution drawn in NumPy (default_rng(0)), as E22
 
 
+# phase: data
 def load_dataset(cfg: Config) -> Dataset:
     """The training split: CIFAR-10 from ``cfg.data_dir``, else the offline digits as 3×32×32."""
     if cfg.data_dir is None:
@@ -89,6 +91,7 @@ def load_dataset(cfg: Config) -> Dataset:
     return cifar10.load(cfg.data_dir, split="train")
 
 
+# phase: other
 def header_lines(cfg: Config) -> list[str]:
     """Which data the run trains on, printed before its first line (the same for either framework).
 
@@ -106,6 +109,7 @@ def header_lines(cfg: Config) -> list[str]:
     return [f"Data: {ds.name}: {len(ds)} training images, {per_epoch} mini-batches of {cfg.batch_size} an epoch"]
 
 
+# phase: data
 def draw_orders(seed: int, steps: int, num_images: int, batch_size: int) -> tuple[np.ndarray, np.ndarray]:
     """The image indices of every step and a mask of the real ones, both ``(steps, batch_size)``.
 
@@ -128,6 +132,7 @@ def make_data(cfg: Config) -> dict[str, np.ndarray]:
     return {"images": images, "labels": ds.labels.astype(np.int32), "order": order, "mask": mask}
 
 
+# phase: loss
 def criterion(outputs: jax.Array, labels: jax.Array, mask: jax.Array | None = None) -> jax.Array:
     """``nn.CrossEntropyLoss()``: log-softmax and negative log-likelihood, the mean over the batch's
     real rows (``mask``: a last, partial mini-batch is padded to the scan's fixed shape)."""
@@ -144,23 +149,28 @@ def loss_fn(params: Params, data: Mapping[str, jax.Array]) -> jax.Array:
     return criterion(outputs, labels, data.get("mask"))
 
 
+# phase: gradients
 loss_and_grad = jax.value_and_grad(loss_fn)
 
 
+# phase: update
 def optimizer(cfg: Config) -> optax.GradientTransformationExtraArgs:
     # optim.SGD(net.parameters(), lr=0.001, momentum=0.9): torch's momentum (first buffer = g)
     return optim.sgd(cfg.lr, momentum=cfg.momentum)
 
 
+# phase: loss
 def running_loss(params: Params, cfg: Config) -> dict[str, np.ndarray]:
     """The blitz's ``running_loss = 0.0``: a float64 leaf, as Python's float (it sums ``loss.item()`` values)."""
     return {"running_loss": np.zeros((), np.float64)}
 
 
+# phase: other
 def _steps_per_epoch(data: Mapping[str, jax.Array], cfg: Config) -> int:
     return math.ceil(data["images"].shape[0] / cfg.batch_size)  # len(trainloader), static: the data's shape
 
 
+# phase: update
 def _update(state: Mapping[str, jax.Array], grads: Params, loss: jax.Array, t: jax.Array, per_epoch: int,
             cfg: Config) -> tuple[dict, jax.Array]:
     """``optimizer.step()``, then ``running_loss += loss.item()`` (zeroed after a print and at the epoch's end)."""
@@ -187,6 +197,7 @@ def step(state: Mapping[str, jax.Array], data: Mapping[str, jax.Array], t: jax.A
     return new, {"loss": loss, "epoch": t // per_epoch, "i": t % per_epoch, "running_loss": running / cfg.print_every}
 
 
+# phase: report
 def report_line(t: int, aux: Mapping[str, np.ndarray]) -> str:
     # blitz: print(f'[{epoch + 1}, {i + 1:5d}] loss: {running_loss / 2000:.3f}')
     return f"[{int(aux['epoch']) + 1}, {int(aux['i']) + 1:5d}] loss: {float(aux['running_loss']):.3f}"
@@ -196,6 +207,7 @@ def result_lines(state: Mapping[str, np.ndarray], loss: float) -> list[str]:
     return ["Finished Training"]  # blitz: print('Finished Training')
 
 
+# phase: other
 EXAMPLE = TrainingExample(
     **identity(__name__),
     config=CONFIG,
@@ -209,7 +221,7 @@ EXAMPLE = TrainingExample(
     update=update,  # teacher forcing feeds it torch's gradients
     extra_state=running_loss,
     default_init=DEFAULT_INIT,
-    draw=e22.torch_like_init,  # --seed S: torch's init distribution from default_rng(S), as the default
+    draw=functools.partial(params.torch_init, SHAPES),  # --seed S: torch's init distribution from default_rng(S), as the default
     header_lines=header_lines,
     per_step=("order", "mask"),
     batch_axes={"order": 1, "mask": 1},  # a data-parallel run splits each mini-batch's images

@@ -30,7 +30,6 @@ and no gradient is ever left over from a previous call.
 
 import dataclasses
 import functools
-import math
 from collections.abc import Mapping
 
 import jax
@@ -38,7 +37,7 @@ import jax.numpy as jnp
 import numpy as np
 from flax import nnx
 
-from jaxport import convert
+from jaxport import convert, params
 from jaxport.catalog import identity
 from jaxport.data import np_dtype
 from jaxport.spec import NonNegative, ValuesExample
@@ -65,20 +64,10 @@ SHAPES = {
 }
 
 
-def torch_like_init(seed: int = 0) -> dict[str, np.ndarray]:
-    """torch's default init distribution for every leaf (U(±1/√fan_in), fan_in from the weight), in NumPy."""
-    rng = np.random.default_rng(seed)
-    out = {}
-    for key, shape in SHAPES.items():
-        weight_shape = SHAPES[key.rsplit(".", 1)[0] + ".weight"]
-        bound = 1.0 / math.sqrt(math.prod(weight_shape[1:]))
-        out[key] = rng.uniform(-bound, bound, shape)
-    return out
+DEFAULT_INIT = params.torch_init(SHAPES, 0)  # torch's default init distribution, drawn in NumPy
 
 
-DEFAULT_INIT = torch_like_init(0)
-
-
+# phase: data
 def make_data(cfg: Config) -> dict[str, np.ndarray]:
     """One mini-batch in torch's layout: input (1, 3, 32, 32) NCHW and target (1, 10)."""
     rng = np.random.default_rng(cfg.data_seed)
@@ -86,6 +75,7 @@ def make_data(cfg: Config) -> dict[str, np.ndarray]:
     return {"input": rng.standard_normal((1, 3, 32, 32)).astype(t), "target": rng.standard_normal((1, 10)).astype(t)}
 
 
+# phase: model
 class Net(nnx.Module):
     """The seed's Net in flax: the same attribute names, so the state maps to torch's keys."""
 
@@ -111,18 +101,21 @@ def pool(x: jax.Array) -> jax.Array:
     return nnx.max_pool(x, (2, 2), strides=(2, 2))
 
 
+# phase: setup
 @functools.cache
 def _template(dtype: jnp.dtype) -> tuple[nnx.GraphDef, nnx.State]:
     """The abstract Net (shapes only, nothing drawn) that :func:`net` fills with values."""
     return nnx.split(nnx.eval_shape(lambda: Net(rngs=nnx.Rngs(0), dtype=dtype)))
 
 
+# phase: model
 def net(params: Params) -> Net:
     """The flax Net holding ``params`` (torch's keys and layout); traceable."""
     graphdef, state = _template(jnp.dtype(params["conv1.weight"].dtype))
     return nnx.merge(graphdef, convert.nnx_tree(state, params))
 
 
+# phase: loss
 def criterion(output: jax.Array, target: jax.Array) -> jax.Array:
     # nn.MSELoss(): the mean of the squared errors
     return jnp.mean((output - target) ** 2)
@@ -137,14 +130,17 @@ def loss_fn(params: Params, data: Mapping[str, jax.Array]) -> jax.Array:
     return loss_and_output(params, data)[0]
 
 
+# phase: gradients
 loss_and_grad = jax.value_and_grad(loss_fn)
 
 
+# phase: update
 def sgd_update(params: Params, grads: Params, learning_rate: float) -> dict[str, jax.Array]:
     """seed: ``for f in net.parameters(): f.data.sub_(f.grad.data * learning_rate)``, as new values."""
     return jax.tree.map(lambda f, g: f - g * learning_rate, params, grads)
 
 
+# phase: report
 @functools.partial(jax.jit, static_argnums=2)  # eager, op by op, the conv gradients take ~15 s on 2 cores
 def values(params: Params, data: Mapping[str, jax.Array], cfg: Config) -> dict[str, jax.Array]:
     """The forward pass, the loss, every gradient, the updated parameters and the loss after the update."""
@@ -168,6 +164,7 @@ def value_lines(vals: Mapping[str, np.ndarray]) -> list[str]:
     return lines
 
 
+# phase: other
 EXAMPLE = ValuesExample(
     **identity(__name__),
     config=CONFIG,

@@ -33,7 +33,6 @@ chained before the optimizer; the total norm torch returns is a returned value t
 
 import dataclasses
 import functools
-import math
 from collections.abc import Mapping
 
 import jax
@@ -42,7 +41,7 @@ import numpy as np
 import optax
 from flax import nnx
 
-from jaxport import convert, optim
+from jaxport import convert, optim, params
 from jaxport.catalog import identity
 from jaxport.data import np_dtype
 from jaxport.spec import Magnitude, NonNegative, ValuesExample
@@ -65,26 +64,17 @@ LAYERS = (("0", 4, 8), ("2", 8, 3))  # nn.Sequential's indices: Linear(4, 8), Re
 SHAPES = {f"{name}.{leaf}": shape for name, i, o in LAYERS for leaf, shape in (("weight", (o, i)), ("bias", (o,)))}
 
 
-def torch_like_init(seed: int = 0) -> dict[str, np.ndarray]:
-    """torch's ``nn.Linear`` init distribution in NumPy (weight and bias U(±1/√in_features)), state_dict order."""
-    rng = np.random.default_rng(seed)
-    out = {}
-    for name, i, o in LAYERS:
-        bound = 1.0 / math.sqrt(i)
-        out[f"{name}.weight"] = rng.uniform(-bound, bound, (o, i))
-        out[f"{name}.bias"] = rng.uniform(-bound, bound, (o,))
-    return out
+DEFAULT_INIT = params.torch_init(SHAPES, 0)  # torch's default init distribution, drawn in NumPy
 
 
-DEFAULT_INIT = torch_like_init(0)
-
-
+# phase: data
 def make_data(cfg: Config) -> dict[str, np.ndarray]:
     rng = np.random.default_rng(cfg.data_seed)
     t = np_dtype(cfg.dtype)
     return {"input": (3 * rng.standard_normal((8, 4))).astype(t), "target": (3 * rng.standard_normal((8, 3))).astype(t)}
 
 
+# phase: setup
 @functools.cache
 def _template(dtype: jnp.dtype) -> tuple[nnx.GraphDef, nnx.State]:
     """The abstract ``nnx.Sequential`` (shapes only, nothing drawn) that :func:`model` fills."""
@@ -92,20 +82,24 @@ def _template(dtype: jnp.dtype) -> tuple[nnx.GraphDef, nnx.State]:
         convert.linear(4, 8, rngs=nnx.Rngs(0), dtype=dtype), nnx.relu, convert.linear(8, 3, rngs=nnx.Rngs(0), dtype=dtype))))
 
 
+# phase: model
 def model(params: Params) -> nnx.Sequential:
     """The Sequential holding ``params`` (torch's keys ``0.weight`` ... and layout); traceable."""
     graphdef, state = _template(jnp.dtype(params["0.weight"].dtype))
     return nnx.merge(graphdef, convert.nnx_tree(state, params))
 
 
+# phase: loss
 def loss_fn(params: Params, data: Mapping[str, jax.Array]) -> jax.Array:
     # nn.MSELoss(): the mean of the squared errors
     return jnp.mean((model(params)(data["input"]) - data["target"]) ** 2)
 
 
+# phase: gradients
 loss_and_grad = jax.value_and_grad(loss_fn)
 
 
+# phase: update
 def clipped_step(clip: optax.GradientTransformation, params: Params, grads: Params, cfg: Config) -> tuple[dict, dict]:
     """``clip(...)`` then ``optimizer.step()`` as one chain: the clipped gradients and the new parameters."""
     clipped, _ = clip.update(dict(grads), clip.init(params), params)
@@ -114,6 +108,7 @@ def clipped_step(clip: optax.GradientTransformation, params: Params, grads: Para
     return clipped, optax.apply_updates(dict(params), updates)
 
 
+# phase: report
 @functools.partial(jax.jit, static_argnums=2)
 def values(params: Params, data: Mapping[str, jax.Array], cfg: Config) -> dict[str, jax.Array]:
     """The loss, the raw gradients, both clips of them, torch's total norm, and the SGD step after each clip;
@@ -143,6 +138,7 @@ def value_lines(vals: Mapping[str, np.ndarray]) -> list[str]:
     return lines
 
 
+# phase: other
 EXAMPLE = ValuesExample(
     **identity(__name__),
     config=CONFIG,

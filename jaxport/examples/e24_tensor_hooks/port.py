@@ -36,9 +36,11 @@ from jaxport.examples.e11_computation_graph.port import DEFAULT_INIT, LEAVES, SH
 from jaxport.spec import ValuesExample
 
 Params = Mapping[str, jax.Array]
+# phase: gradients
 Hook = Callable[[jax.Array], jax.Array | None]
 
 
+# phase: setup
 @dataclasses.dataclass(frozen=True)
 class Config:
     dtype: str = "float32"  # torch's default dtype (E11's tensors)
@@ -47,11 +49,13 @@ class Config:
 CONFIG = Config()
 
 
+# phase: data
 def make_data(cfg: Config) -> dict[str, np.ndarray]:
     """Nothing to hand over: the graph's only inputs are E11's five leaves."""
     return {}
 
 
+# phase: gradients
 def make_fn(show: Callable[[np.ndarray], None] | None = None) -> Hook:
     """The seed's ``fn``: show the gradient (``print`` by default), return ``grad + 2``.
 
@@ -92,6 +96,7 @@ def with_hooks(x: jax.Array, hooks: tuple[Hook, ...]) -> jax.Array:
     return x
 
 
+# phase: model
 def forward(p: Params, eps: jax.Array, hooks: tuple[Hook, ...] = ()) -> jax.Array:
     """E11's ``L[0]`` with ``hooks`` on ``c``. ``eps`` (zeros) is added to ``c`` before the hooks, so
     d L/d eps is the gradient leaving the hooks upstream: torch's retained ``c.grad``."""
@@ -102,6 +107,7 @@ def forward(p: Params, eps: jax.Array, hooks: tuple[Hook, ...] = ()) -> jax.Arra
     return L[0]
 
 
+# phase: gradients
 def grads(p: Params, hooks: tuple[Hook, ...] = ()) -> tuple[dict[str, jax.Array], jax.Array]:
     """``L.backward()`` with ``c.retain_grad()``: every leaf's gradient and ``c``'s (post-hook)."""
     eps = jnp.zeros_like(p["a"])
@@ -117,6 +123,7 @@ def grad_at_c(p: Params, hooks: tuple[Hook, ...] = ()) -> jax.Array:
     return vjp(jnp.ones((), c.dtype))[0]
 
 
+# phase: report
 def values(params: Params, data: Mapping[str, jax.Array], cfg: Config) -> dict[str, jax.Array]:
     """Without hooks; with the seed's ``fn`` on ``c`` (what it saw, how often, what ``retain_grad`` kept);
     and a print hook added after a ``grad + 2`` hook (it sees grad + 2: hooks run in the order added).
@@ -156,6 +163,7 @@ def value_lines(vals: Mapping[str, np.ndarray]) -> list[str]:
     ]
 
 
+# phase: other
 EXAMPLE = ValuesExample(
     **identity(__name__),
     config=CONFIG,

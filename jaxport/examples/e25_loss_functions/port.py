@@ -50,9 +50,11 @@ from jaxport.catalog import identity
 from jaxport.data import np_dtype
 from jaxport.spec import Magnitude, NonNegative, Positive, ValuesExample
 
+# phase: other
 Array = jax.Array
 
 
+# phase: setup
 @dataclasses.dataclass(frozen=True)
 class Config:
     dtype: str = "float32"  # torch's default dtype
@@ -69,6 +71,7 @@ SEED_LOGITS = (-2.34, 3.61)  # seed: "it expects 2 output features (e.g. [-2.34,
 SETS = ("", "extreme.")  # the prefixes of the regular and the extreme set's keys
 
 
+# phase: other
 # ---------------------------------------------------------------- the losses
 
 
@@ -117,6 +120,7 @@ def cross_entropy_optax(logits: Array, labels: Array, weight: Array | None = Non
     return _reduce(losses, w, reduction)
 
 
+# phase: loss
 def nll_loss(log_probs: Array, labels: Array, weight: Array | None = None, ignore_index: int = -100,
              reduction: str = "mean") -> Array:
     """``torch.nn.NLLLoss``: ``-log_probs[i, labels[i]]``, weighted, masked and reduced as :func:`cross_entropy`."""
@@ -125,6 +129,7 @@ def nll_loss(log_probs: Array, labels: Array, weight: Array | None = None, ignor
     return _reduce(-w * picked, w, reduction)
 
 
+# phase: other
 def bce_with_logits(logits: Array, targets: Array, weight: Array | None = None, reduction: str = "mean") -> Array:
     """``torch.nn.BCEWithLogitsLoss``: ``-[y log σ(z) + (1-y) log(1-σ(z))]`` from log-sigmoids (never log 0)."""
     losses = optax.losses.sigmoid_binary_cross_entropy(logits, targets)
@@ -139,14 +144,17 @@ def _bce_terms(probs: Array, targets: Array) -> Array:
     return (targets - 1) * jnp.maximum(jnp.log1p(-probs), -100.0) - targets * jnp.maximum(jnp.log(probs), -100.0)
 
 
+# phase: gradients
 def _bce_fwd(probs, targets):
     return _bce_terms(probs, targets), (probs, targets)
 
 
+# phase: setup
 # torch's EPSILON is the C++ float 1e-12, also in float64 kernels: 9.99999996e-13
 BCE_EPSILON = float(np.float32(1e-12))
 
 
+# phase: gradients
 def _bce_bwd(res, g):
     p, y = res
     # torch's binary_cross_entropy_backward: grad * (p - y) / max((1 - p) * p, EPSILON)
@@ -158,6 +166,7 @@ def _bce_bwd(res, g):
 _bce_terms.defvjp(_bce_fwd, _bce_bwd)
 
 
+# phase: other
 def bce(probs: Array, targets: Array, weight: Array | None = None, reduction: str = "mean") -> Array:
     """``torch.nn.BCELoss`` on probabilities, with torch's clamps in the forward *and* the backward.
 
@@ -178,6 +187,7 @@ def bce_naive(probs: Array, targets: Array) -> Array:
     return terms.mean()
 
 
+# phase: data
 # ---------------------------------------------------------------- the example
 
 
@@ -221,6 +231,7 @@ def make_data(cfg: Config) -> dict[str, np.ndarray]:
     return out
 
 
+# phase: loss
 def losses(d: Mapping[str, Array], ignore_index: int = -100) -> dict[str, Array]:
     """Every loss of one set, its probabilities, and the gradients of the mean losses w.r.t. the logits."""
     y2, z1, y1 = d["labels2"], d["logit1"], d["target1"]
@@ -239,6 +250,7 @@ def losses(d: Mapping[str, Array], ignore_index: int = -100) -> dict[str, Array]
     return out
 
 
+# phase: other
 @functools.partial(jax.jit, static_argnums=1)
 def _both_sets(data: Mapping[str, Array], ignore_index: int) -> dict[str, Array]:
     out = {}
@@ -248,6 +260,7 @@ def _both_sets(data: Mapping[str, Array], ignore_index: int) -> dict[str, Array]
     return out
 
 
+# phase: report
 def values(params: Mapping[str, Array], data: Mapping[str, Array], cfg: Config) -> dict[str, Array]:
     """Both sets' losses, one compiled function (``params`` is empty: a loss function has no parameters)."""
     return _both_sets(data, cfg.ignore_index)
@@ -273,6 +286,7 @@ def value_lines(vals: Mapping[str, np.ndarray]) -> list[str]:
     ]
 
 
+# phase: other
 EXAMPLE = ValuesExample(
     **identity(__name__),
     config=CONFIG,

@@ -56,6 +56,7 @@ NUM_INPUTS, NUM_OUTPUTS = 3, 1  # seed: LinearRegression(3, 1) (its PyTorch twin
 SHAPES = {"weights": (NUM_OUTPUTS, NUM_INPUTS), "bias": (NUM_OUTPUTS,)}  # seed: randn(out, in), randn(out)
 
 
+# phase: data
 def make_data(cfg: Config) -> dict[str, np.ndarray]:
     """``X`` (4, 3) and ``y`` (4, 1): the seed's ``[[1., 2., 3.]]``/``[[2.3]]`` and three rows of its dummy dataset."""
     t = np_dtype(cfg.dtype)
@@ -67,6 +68,7 @@ def make_data(cfg: Config) -> dict[str, np.ndarray]:
     return {"X": X, "y": y}
 
 
+# phase: model
 def predict(params: Params, X: jax.Array) -> jax.Array:
     """``X @ weights.T + bias``: (N, num_inputs) -> (N, num_outputs)."""
     return X @ params["weights"].T + params["bias"][None, :]  # bias broadcast over the batch, spelled out
@@ -77,6 +79,7 @@ def predict_as_written(params: Params, X: jax.Array) -> jax.Array:
     return X @ params["weights"] + params["bias"][None, :]
 
 
+# phase: gradients
 def get_gradients(params: Params, X: jax.Array) -> tuple[jax.Array, jax.Array]:
     """The seed's hand-written gradients of each prediction (one output): ``grad_w = X``, ``grad_b = 1``."""
     grad_w = X
@@ -91,11 +94,13 @@ def autodiff_gradients(params: Params, X: jax.Array) -> tuple[jax.Array, jax.Arr
     return g["weights"][:, 0, :], g["bias"][:, 0]
 
 
+# phase: loss
 def loss_fn(params: Params, data: Mapping[str, jax.Array]) -> jax.Array:
     """Mean squared error, ``F.mse_loss(prediction, y)`` (the loss the seed uses next)."""
     return jnp.mean((predict(params, data["X"]) - data["y"]) ** 2)
 
 
+# phase: gradients
 loss_and_grad = jax.value_and_grad(loss_fn)
 
 
@@ -107,6 +112,7 @@ def loss_gradients(params: Params, data: Mapping[str, jax.Array]) -> dict[str, j
     return {"weights": grad_pred.T @ grad_w, "bias": (grad_pred * grad_b).sum(axis=0)}
 
 
+# phase: report
 @functools.partial(jax.jit, static_argnums=2)
 def values(params: Params, data: Mapping[str, jax.Array], cfg: Config) -> dict[str, jax.Array]:
     """The seed's ``predict`` and ``get_gradients``, and the hand-written MSE gradient built from them."""
@@ -138,6 +144,7 @@ def value_lines(vals: Mapping[str, np.ndarray]) -> list[str]:
     ]
 
 
+# phase: other
 EXAMPLE = ValuesExample(
     **identity(__name__),
     config=CONFIG,

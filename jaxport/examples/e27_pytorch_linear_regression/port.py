@@ -65,6 +65,7 @@ SHAPES = {"linear_layer.weight": (1, 3), "linear_layer.bias": (1,)}
 DEFAULT_INIT = {"linear_layer.weight": [[0.0430, -0.2506, -0.3324]], "linear_layer.bias": [-0.0165]}
 
 
+# phase: data
 def make_data(cfg: Config) -> dict[str, np.ndarray]:
     t = np_dtype(cfg.dtype)
     return {
@@ -74,6 +75,7 @@ def make_data(cfg: Config) -> dict[str, np.ndarray]:
     }
 
 
+# phase: model
 class PyTorchLinearRegression(nnx.Module):
     """The seed's module: one linear layer under the same attribute name (keys ``linear_layer.*``)."""
 
@@ -84,12 +86,14 @@ class PyTorchLinearRegression(nnx.Module):
         return self.linear_layer(X)
 
 
+# phase: setup
 @functools.cache
 def _template(num_inputs: int, num_outputs: int, dtype: jnp.dtype) -> tuple[nnx.GraphDef, nnx.State]:
     """An abstract PyTorchLinearRegression (shapes only, nothing drawn) that :func:`model` fills."""
     return nnx.split(nnx.eval_shape(lambda: PyTorchLinearRegression(num_inputs, num_outputs, rngs=nnx.Rngs(0), dtype=dtype)))
 
 
+# phase: model
 def model(params: Params) -> PyTorchLinearRegression:
     """The module holding ``params`` (torch's keys and (out, in) layout, its shape read from them);
     traceable, so gradients come out in torch's layout. E28 and E29 use it too (the seed's one class)."""
@@ -103,16 +107,19 @@ def forward(params: Params, X: jax.Array) -> jax.Array:
     return model(params)(X)
 
 
+# phase: loss
 def mse_loss(prediction: jax.Array, y: jax.Array) -> jax.Array:
     """``F.mse_loss``: the mean of the squared differences."""
     return jnp.mean((prediction - y) ** 2)
 
 
+# phase: other
 def _summed_prediction(params: Params, X: jax.Array) -> jax.Array:
     # prediction.backward() on a one-element tensor is backward(gradient=ones): the sum's gradient
     return forward(params, X).sum()
 
 
+# phase: gradients
 # prediction.backward(); model.linear_layer.weight.grad -> the gradient, returned (argnums=0: the parameters)
 prediction_and_grad = jax.value_and_grad(_summed_prediction)
 
@@ -125,11 +132,13 @@ def grad_fn_jaxpr(t: jax.Array, X: jax.Array) -> ClosedJaxpr:
     return jax.make_jaxpr(lambda t: t * X.T + 1)(t)
 
 
+# phase: update
 def sgd_step(params: Params, grads: Params, lr: float) -> dict[str, jax.Array]:
     """``optimiser.step()`` for plain SGD: new parameters ``p - lr * grad``."""
     return jax.tree.map(lambda p, g: p - lr * g, params, grads)
 
 
+# phase: report
 @functools.partial(jax.jit, static_argnums=2)
 def values(params: Params, data: Mapping[str, jax.Array], cfg: Config) -> dict[str, jax.Array]:
     """The seed's cells: prediction and loss; ``.grad`` after ``prediction.backward()``; ``t * X.T + 1``;
@@ -169,6 +178,7 @@ def value_lines(vals: Mapping[str, np.ndarray]) -> list[str]:
     ]
 
 
+# phase: other
 EXAMPLE = ValuesExample(
     **identity(__name__),
     config=CONFIG,

@@ -72,6 +72,7 @@ DEFAULT_INIT = {
 }
 
 
+# phase: other
 def create_batches(data: np.ndarray, batch_size: int) -> list[np.ndarray]:
     """The seed's batching rule: ``len(data) // batch_size`` batches of ``batch_size``.
 
@@ -86,6 +87,7 @@ def create_batches(data: np.ndarray, batch_size: int) -> list[np.ndarray]:
     ]
 
 
+# phase: data
 def draw_orders(seed: int, steps: int, num_batches: int) -> np.ndarray:
     """The batch index of every step: the seed's in-place ``shuffle`` once per epoch, from ``random.Random(seed)``."""
     rng = random.Random(seed)
@@ -109,6 +111,7 @@ def make_data(cfg: Config) -> dict[str, np.ndarray]:
             "order": draw_orders(cfg.seed, cfg.steps, len(bx))}
 
 
+# phase: loss
 def loss_fn(params: Params, data: Mapping[str, jax.Array]) -> jax.Array:
     """``mse_loss(model(features), labels)`` on batch ``data["order"]`` (this step's element)."""
     features, labels = data["X_batches"][data["order"]], data["y_batches"][data["order"]]
@@ -116,9 +119,11 @@ def loss_fn(params: Params, data: Mapping[str, jax.Array]) -> jax.Array:
     return jnp.mean((prediction - labels) ** 2)  # torch.nn.functional.mse_loss
 
 
+# phase: gradients
 loss_and_grad = jax.value_and_grad(loss_fn)
 
 
+# phase: update
 def update(state: Params, grads: Params, data: Mapping[str, jax.Array], t: jax.Array, cfg: Config) -> dict[str, jax.Array]:
     """``optimiser.step()``: torch's plain SGD (``p - lr * grad``). It keeps no state (not even a step
     count, which torch's SGD does not record), so a fresh one each step is exact."""
@@ -127,6 +132,7 @@ def update(state: Params, grads: Params, data: Mapping[str, jax.Array], t: jax.A
     return dict(optax.apply_updates(dict(state), updates))
 
 
+# phase: report
 def report_line(t: int, aux: Mapping[str, np.ndarray]) -> str:
     return f"Loss: {scalar(aux['loss'])}\n"  # seed: print("Loss:", loss.item()); print()
 
@@ -135,6 +141,7 @@ def result_lines(state: Mapping[str, np.ndarray], loss: float) -> list[str]:
     return []  # the seed prints nothing after training
 
 
+# phase: other
 EXAMPLE = TrainingExample(
     **identity(__name__),
     config=CONFIG,

@@ -54,6 +54,7 @@ SHAPES = {"linear_layer.weight": (1, 3), "linear_layer.bias": (1,)}
 DEFAULT_INIT = {"linear_layer.weight": [[0.0430, -0.2506, -0.3324]], "linear_layer.bias": [-0.0165]}
 
 
+# phase: data
 def make_data(cfg: Config) -> dict[str, np.ndarray]:
     """Two micro-batches of one example each: ``X`` (2, 1, 3), ``y`` (2, 1, 1)."""
     t = np_dtype(cfg.dtype)
@@ -64,19 +65,23 @@ def make_data(cfg: Config) -> dict[str, np.ndarray]:
     return {"X": X, "y": y}
 
 
+# phase: loss
 def loss_fn(params: Params, X: jax.Array, y: jax.Array) -> jax.Array:
     # seed: loss = F.mse_loss(prediction, y)
     return jnp.mean((model(params)(X) - y) ** 2)
 
 
+# phase: gradients
 loss_and_grad = jax.value_and_grad(loss_fn)
 
 
+# phase: update
 def sgd_update(params: Params, grads: Params, lr: float) -> dict[str, jax.Array]:
     """``optimiser.step()`` for SGD: ``p - lr * grad``."""
     return jax.tree.map(lambda p, g: p - lr * g, params, grads)
 
 
+# phase: report
 @functools.partial(jax.jit, static_argnums=2)  # one compilation instead of dozens of small eager ones
 def values(params: Params, data: Mapping[str, jax.Array], cfg: Config) -> dict[str, jax.Array]:
     """Each gradient is a value: the 'accumulated .grad' is their sum, 'after zero_grad' a fresh gradient."""
@@ -97,6 +102,7 @@ def values(params: Params, data: Mapping[str, jax.Array], cfg: Config) -> dict[s
     }
 
 
+# phase: update
 @functools.partial(jax.jit, static_argnums=2, static_argnames="use_grad_mean")
 def multisteps_update(params: Params, data: Mapping[str, jax.Array], cfg: Config, *,
                       use_grad_mean: bool = False) -> list[dict[str, jax.Array]]:
@@ -122,6 +128,7 @@ def multisteps_update(params: Params, data: Mapping[str, jax.Array], cfg: Config
     return history
 
 
+# phase: report
 def tensor_str(a: np.ndarray) -> str:
     """``a`` printed like torch prints a float tensor (4 decimals, aligned)."""
     body = np.array2string(np.asarray(a), precision=4, floatmode="fixed", separator=", ", prefix="tensor(")
@@ -139,6 +146,7 @@ def value_lines(vals: Mapping[str, np.ndarray]) -> list[str]:
     ]
 
 
+# phase: other
 EXAMPLE = ValuesExample(
     **identity(__name__),
     config=CONFIG,
