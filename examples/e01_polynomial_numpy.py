@@ -1,15 +1,20 @@
-"""E01: the seed's NumPy network (hand gradients), ported to jax.numpy.
+"""E01 polynomial_numpy: the JAX counterpart of seed 000's "Without Pytorch: Numpy Network" script.
 
-    python examples/e01_polynomial_numpy.py                 # the JAX port, printing the seed's lines
-    python examples/e01_polynomial_numpy.py --framework numpy   # the reference, for side-by-side reading
-    python examples/e01_polynomial_numpy.py --seed 3 --steps 500 --dtype float64 --json
+The seed's NumPy loop updates its weights in place, ``a -= learning_rate * grad_a``, 2000 times in
+Python. Here the same math in ``jax.numpy`` (the hand-derived gradients unchanged) is a pure step:
+parameters in, new parameters out. That is what lets ``jax.jit`` compile it and ``lax.scan`` repeat it,
+so the 2000 steps run as 20 compiled calls of 100 steps. The seed is float64 (``np.random.randn``):
+JAX holds float64 only once x64 is switched on, before any array exists (``_loop`` does it).
 
-Every flag of `jaxport run` works here; the port is jaxport/examples/e01_polynomial_numpy.py.
+The port (the seed's code beside it: reference.py): jaxport/examples/e01_polynomial_numpy/port.py.
+The loop, the same for every training script: examples/_loop.py.
+
+Run: python examples/e01_polynomial_numpy.py (the same lines as jaxport run E01)
 """
 
-import sys
+from _loop import train
 
-from jaxport.cli import main
+from jaxport.examples.e01_polynomial_numpy.port import EXAMPLE
 
 if __name__ == "__main__":
-    sys.exit(main(["run", "E01", *sys.argv[1:]]))
+    train(EXAMPLE)  # each step: the hand-derived gradients, then new parameters returned

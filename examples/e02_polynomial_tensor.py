@@ -1,15 +1,19 @@
-"""E02: the seed's torch tensors on a device, ported with jax.devices and device_put.
+"""E02 polynomial_tensor: the JAX counterpart of seed 000's "Adding Pytorch: Tensors" script.
 
-    python examples/e02_polynomial_tensor.py                 # the JAX port, printing the seed's lines
-    python examples/e02_polynomial_tensor.py --framework torch --device cpu   # the reference, for side-by-side reading
-    python examples/e02_polynomial_tensor.py --seed 3 --steps 500 --dtype float64 --json
+The seed moves E01 onto torch tensors, each created ``device=device``; the math and the hand-derived
+gradients are E01's. In JAX placement is a property of the data: ``jax.device_put(data,
+jax.devices("cpu")[0])`` puts the arrays on a device once (``_loop.inputs``), and the compiled step runs
+where its inputs live. No operation takes a device argument.
 
-Every flag of `jaxport run` works here; the port is jaxport/examples/e02_polynomial_tensor.py.
+The port (the seed's code beside it: reference.py): jaxport/examples/e02_polynomial_tensor/port.py.
+The loop, the same for every training script: examples/_loop.py.
+
+Run: python examples/e02_polynomial_tensor.py (the same lines as jaxport run E02)
 """
 
-import sys
+from _loop import train
 
-from jaxport.cli import main
+from jaxport.examples.e02_polynomial_tensor.port import EXAMPLE
 
 if __name__ == "__main__":
-    sys.exit(main(["run", "E02", *sys.argv[1:]]))
+    train(EXAMPLE)  # each step: E01's step, on arrays placed once

@@ -1,15 +1,20 @@
-"""E03: the seed's autograd network, ported with jax.value_and_grad.
+"""E03 polynomial_autograd: the JAX counterpart of seed 000's "Tensors and Autograd" script.
 
-    python examples/e03_polynomial_autograd.py                 # the JAX port, printing the seed's lines
-    python examples/e03_polynomial_autograd.py --framework torch   # the reference, for side-by-side reading
-    python examples/e03_polynomial_autograd.py --seed 3 --steps 500 --dtype float64 --json
+The seed asks for gradients: ``requires_grad=True``, ``loss.backward()``, the update under
+``torch.no_grad()``, then ``a.grad = None``. In JAX the gradient is a function of the loss function:
+``jax.value_and_grad(loss_fn)`` returns the loss and a pytree of gradients shaped like the parameters,
+and the update is ``jax.tree.map(lambda p, g: p - lr * g, params, grads)`` on values. Nothing to
+request, nothing recorded, nothing to zero.
 
-Every flag of `jaxport run` works here; the port is jaxport/examples/e03_polynomial_autograd.py.
+The port (the seed's code beside it: reference.py): jaxport/examples/e03_polynomial_autograd/port.py.
+The loop, the same for every training script: examples/_loop.py.
+
+Run: python examples/e03_polynomial_autograd.py (the same lines as jaxport run E03)
 """
 
-import sys
+from _loop import train
 
-from jaxport.cli import main
+from jaxport.examples.e03_polynomial_autograd.port import EXAMPLE
 
 if __name__ == "__main__":
-    sys.exit(main(["run", "E03", *sys.argv[1:]]))
+    train(EXAMPLE)  # each step: jax.value_and_grad, then p - lr * g on every leaf

@@ -1,15 +1,19 @@
-"""E04: the seed's custom autograd Function (Legendre P3), ported with jax.custom_vjp.
+"""E04 legendre_custom_function: the JAX counterpart of seed 000's "Defining new Autograd functions" script.
 
-    python examples/e04_legendre_custom_function.py                 # the JAX port, printing the seed's lines
-    python examples/e04_legendre_custom_function.py --framework torch   # the reference, for side-by-side reading
-    python examples/e04_legendre_custom_function.py --seed 3 --steps 500 --dtype float64 --json
+The seed's ``torch.autograd.Function`` saves its input on ``ctx`` in ``forward`` and reads it back in
+``backward``. In JAX the same pair is ``jax.custom_vjp``: the forward rule returns the output and its
+residuals as a value, the backward rule takes them with the cotangent and returns one cotangent per
+input. No context object: residuals are passed, not stashed.
 
-Every flag of `jaxport run` works here; the port is jaxport/examples/e04_legendre_custom_function.py.
+The port (the seed's code beside it: reference.py): jaxport/examples/e04_legendre_custom_function/port.py.
+The loop, the same for every training script: examples/_loop.py.
+
+Run: python examples/e04_legendre_custom_function.py (the same lines as jaxport run E04)
 """
 
-import sys
+from _loop import train
 
-from jaxport.cli import main
+from jaxport.examples.e04_legendre_custom_function.port import EXAMPLE
 
 if __name__ == "__main__":
-    sys.exit(main(["run", "E04", *sys.argv[1:]]))
+    train(EXAMPLE)  # each step: gradients through the custom_vjp of P3

@@ -1,15 +1,20 @@
-"""E06: the seed's optim-package network (RMSprop), ported with jaxport.optim.rmsprop (torch's semantics).
+"""E06 polynomial_optim: the JAX counterpart of seed 000's "PyTorch's Optim Package" script.
 
-    python examples/e06_polynomial_optim.py                    # the JAX port, printing the seed's lines
-    python examples/e06_polynomial_optim.py --framework torch  # the reference, for side-by-side reading
-    jaxport compare E06 --dtype both --plot e06.png            # the chaotic free run, shown
+The seed hands the update to ``torch.optim.RMSprop``, whose running averages live inside the optimizer
+object (``zero_grad()``, ``backward()``, ``step()``). An optax optimizer is a pair of pure functions: its
+state is a value, part of the training state (``square_avg.*``, under torch's names), passed into the
+step and returned. ``jaxport.optim.rmsprop`` keeps torch's semantics (alpha 0.99, eps outside the square
+root), which plain ``optax.rmsprop`` does not.
 
-Every flag of `jaxport run` works here; the port is jaxport/examples/e06_polynomial_optim.py.
+The port (the seed's code beside it: reference.py): jaxport/examples/e06_polynomial_optim/port.py.
+The loop, the same for every training script: examples/_loop.py.
+
+Run: python examples/e06_polynomial_optim.py (the same lines as jaxport run E06)
 """
 
-import sys
+from _loop import train
 
-from jaxport.cli import main
+from jaxport.examples.e06_polynomial_optim.port import EXAMPLE
 
 if __name__ == "__main__":
-    sys.exit(main(["run", "E06", *sys.argv[1:]]))
+    train(EXAMPLE)  # each step: jaxport.optim.rmsprop: torch's RMSprop as an optax transformation

@@ -1,15 +1,19 @@
-"""E07: the seed's custom nn.Module (Polynomial3), ported as an nnx.Module with torch-exact SGD.
+"""E07 polynomial_module: the JAX counterpart of seed 000's "Custom nn Modules" script.
 
-    python examples/e07_polynomial_module.py                 # the JAX port, printing the seed's lines
-    python examples/e07_polynomial_module.py --framework torch   # the reference, for side-by-side reading
-    python examples/e07_polynomial_module.py --seed 3 --steps 500 --dtype float64 --json
+The seed subclasses ``nn.Module`` with four ``nn.Parameter``, and ``torch.optim.SGD`` updates them in
+place. Here ``Polynomial3`` is an ``nnx.Module`` with the same ``string()``: ``nnx.split`` separates its
+structure from its values, and the pure step ``nnx.merge``-s a module from the values, differentiates
+it and applies torch's SGD as an optax transformation, returning new values.
 
-Every flag of `jaxport run` works here; the port is jaxport/examples/e07_polynomial_module.py.
+The port (the seed's code beside it: reference.py): jaxport/examples/e07_polynomial_module/port.py.
+The loop, the same for every training script: examples/_loop.py.
+
+Run: python examples/e07_polynomial_module.py (the same lines as jaxport run E07)
 """
 
-import sys
+from _loop import train
 
-from jaxport.cli import main
+from jaxport.examples.e07_polynomial_module.port import EXAMPLE
 
 if __name__ == "__main__":
-    sys.exit(main(["run", "E07", *sys.argv[1:]]))
+    train(EXAMPLE)  # each step: Polynomial3 merged from its values, torch's SGD as an optax transformation

@@ -1,18 +1,20 @@
-"""E08: the seed's DynamicNet (a random 4, 5 or 6 terms each step, 'e' shared), ported with the order as data.
+"""E08 dynamic_net: the JAX counterpart of seed 000's "Control Flow and Weight Sharing" script.
 
-    python examples/e08_dynamic_net.py                      # the JAX port, printing the seed's lines
-    python examples/e08_dynamic_net.py --framework torch    # the reference, for side-by-side reading
-    python examples/e08_dynamic_net.py --seed 3 --steps 4000
-    python examples/e08_dynamic_net.py --orders orders.json # a JSON list of 4/5/6, one per step
+The seed's ``forward`` draws ``random.randint(4, 6)`` and loops over ``range(4, order)``: Python rebuilds
+the graph every step, and ``e`` is shared by every extra term. A compiled ``lax.scan`` has one fixed
+program, so the draw becomes data: the 30000 orders are drawn up front (``random.Random(0)``), the step
+reads ``orders[t]`` and masks the extra terms with it. At order 4 ``e`` gets no gradient and torch's SGD
+skips it; the step says so explicitly (``present=``), since a JAX gradient is never absent.
 
---seed S draws the initial values (numpy.random.default_rng(S)) and the orders
-(random.Random(S).randint(4, 6)). Every flag of `jaxport run` works here; the port is
-jaxport/examples/e08_dynamic_net.py.
+The port (the seed's code beside it: reference.py): jaxport/examples/e08_dynamic_net/port.py.
+The loop, the same for every training script: examples/_loop.py.
+
+Run: python examples/e08_dynamic_net.py (the same lines as jaxport run E08)
 """
 
-import sys
+from _loop import train
 
-from jaxport.cli import main
+from jaxport.examples.e08_dynamic_net.port import EXAMPLE
 
 if __name__ == "__main__":
-    sys.exit(main(["run", "E08", *sys.argv[1:]]))
+    train(EXAMPLE)  # each step: the order of each step is data: orders[t], masked terms

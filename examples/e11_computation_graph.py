@@ -1,34 +1,23 @@
-"""E11: the seed's computation graph, L = 10 - d, differentiated with jax.grad; both views of the graph.
+"""E11 computation_graph: the JAX counterpart of seed 001's "Computation Graphs and Autograd" script.
 
-    python examples/e11_computation_graph.py                 # the JAX port: the seed's lines, then the jaxpr
-    python examples/e11_computation_graph.py --framework torch   # the reference: the same, then the grad_fn chain
-    python examples/e11_computation_graph.py --seed 3 --dtype float64 --json
+torch records the graph as a side effect of the forward pass (a ``grad_fn`` on each result), and
+``backward()`` walks it once and stores ``.grad`` on the leaves. In JAX the graph is the Python
+function: ``jax.grad(loss)`` returns every leaf's gradient as a value, and ``jax.make_jaxpr(forward)``
+shows the graph (the port's ``graph_lines()`` prints it). The last line counts the jaxpr's equations,
+which the parity test checks against torch's grad_fn nodes.
 
-Every flag of `jaxport run` works here; the port is jaxport/examples/e11_computation_graph.py.
-After `jaxport run`'s lines this script prints the framework's own view of the graph
-(`jax.make_jaxpr` for JAX; the seed's outputs with their grad_fn, and `L.grad_fn`'s chain, for torch).
+The port (the seed's code beside it: reference.py): jaxport/examples/e11_computation_graph/port.py.
+
+Run: python examples/e11_computation_graph.py (the same lines as jaxport run E11)
 """
 
-import sys
+import jax
+from _loop import inputs
 
-from jaxport.cli import script, view_lines
-
-
-def views(framework: str, cfg, params) -> list[str]:
-    """The graph as the chosen framework shows it: JAX's jaxpr, or torch's grad_fn chain."""
-    from jaxport.examples.e11_computation_graph import port as e11
-
-    if framework == "jax":
-        return e11.graph_lines(cfg)
-    from jaxport.examples.e11_computation_graph import reference as ref
-
-    return ref.grad_fn_lines(params)
-
-
-def graph_lines(argv: list[str]) -> list[str]:
-    """The lines this script prints after `jaxport run E11`'s (nothing for --json)."""
-    return view_lines("E11", argv, views)
-
+from jaxport.examples.e11_computation_graph.port import EXAMPLE
 
 if __name__ == "__main__":
-    sys.exit(script("E11", sys.argv[1:], views))
+    cfg, params, data = inputs(EXAMPLE)  # the seed's settings, values and data, on the CPU
+    values = EXAMPLE.values(params, data, cfg)  # the forward pass, and jax.grad over the five leaves
+    for line in EXAMPLE.value_lines(jax.device_get(values)):  # device_get: the values as NumPy arrays
+        print(line)

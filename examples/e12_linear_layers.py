@@ -1,15 +1,22 @@
-"""E12: the seed's torch.nn.Linear cells, as nnx.Linear layers built from torch's weights.
+"""E12 linear_layers: the JAX counterpart of seed 001's "Pytorch Modules" script.
 
-    python examples/e12_linear_layers.py                 # the JAX port, printing the seed's outputs
-    python examples/e12_linear_layers.py --framework torch   # the reference, for side-by-side reading
-    python examples/e12_linear_layers.py --seed 3 --dtype float64 --json
+A torch ``Linear`` owns randomly initialised weights. Here a layer is built from values: the
+parameters are a flat dict under torch's keys (``lin.weight``, ``lin1.bias``, ...), and the port turns
+each layer's entries into an ``nnx.Linear`` (the weight transposed into nnx's kernel). No random init
+is drawn.
 
-Every flag of `jaxport run` works here; the port is jaxport/examples/e12_linear_layers.py.
+The port (the seed's code beside it: reference.py): jaxport/examples/e12_linear_layers/port.py.
+
+Run: python examples/e12_linear_layers.py (the same lines as jaxport run E12)
 """
 
-import sys
+import jax
+from _loop import inputs
 
-from jaxport.cli import main
+from jaxport.examples.e12_linear_layers.port import EXAMPLE
 
 if __name__ == "__main__":
-    sys.exit(main(["run", "E12", *sys.argv[1:]]))
+    cfg, params, data = inputs(EXAMPLE)  # the seed's settings, values and data, on the CPU
+    values = EXAMPLE.values(params, data, cfg)  # nnx.Linear layers built from torch's weights, called on x
+    for line in EXAMPLE.value_lines(jax.device_get(values)):  # device_get: the values as NumPy arrays
+        print(line)

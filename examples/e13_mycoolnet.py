@@ -1,17 +1,20 @@
-"""E13: the seed's MyCoolNet trained 10 steps with SGD momentum, as a flax nnx module inside a pure step.
+"""E13 mycoolnet: the JAX counterpart of seed 001's "Using Module to Build a Network; Minimizing a Loss" script.
 
-    python examples/e13_mycoolnet.py                      # the JAX port, printing the seed's `Loss i: ...` lines
-    python examples/e13_mycoolnet.py --framework torch    # the reference, for side-by-side reading
-    python examples/e13_mycoolnet.py --dtype float64 --json
+The seed's ``MyCoolNet`` and ``optim.SGD(momentum=0.8)`` own mutable state: weights, ``.grad``, the
+momentum buffers. Here the module is a flax nnx module used the functional way: the training state is
+a flat dict of torch-named arrays plus SGD's buffers (``momentum_buffer.lin1.weight``, ...); the pure
+step builds the module from it, differentiates through it and returns new arrays and buffers. Nothing
+is zeroed, nothing is mutated.
 
-The default initial values are torch's nn.Linear init distribution drawn once in NumPy (default_rng(0));
---seed S draws standard normals instead. Every flag of `jaxport run` works here; the port is
-jaxport/examples/e13_mycoolnet.py.
+The port (the seed's code beside it: reference.py): jaxport/examples/e13_mycoolnet/port.py.
+The loop, the same for every training script: examples/_loop.py.
+
+Run: python examples/e13_mycoolnet.py (the same lines as jaxport run E13)
 """
 
-import sys
+from _loop import train
 
-from jaxport.cli import main
+from jaxport.examples.e13_mycoolnet.port import EXAMPLE
 
 if __name__ == "__main__":
-    sys.exit(main(["run", "E13", *sys.argv[1:]]))
+    train(EXAMPLE)  # each step: MyCoolNet merged from torch-named arrays, SGD's momentum buffers in the state

@@ -1,16 +1,22 @@
-"""E14: the notes' EMA momentum, torch's SGD momentum and its dampening, run side by side as optax transforms.
+"""E14 momentum_forms: the JAX counterpart of seed 001's "Momentum" script.
 
-    python examples/e14_momentum_forms.py                     # the JAX port: w along the three forms
-    python examples/e14_momentum_forms.py --framework torch   # the reference, for side-by-side reading
-    python examples/e14_momentum_forms.py --steps 1000 --lr 0.01 --dtype float64
+The notes write momentum as an average, ``V = βV + (1-β)g``; torch's SGD keeps a sum, ``V = μV + g``.
+Each form is one optax transformation with its buffer in an explicit state, so the three (the notes',
+torch's, and torch's with dampening) run side by side on the same gradients and their relation is
+checked, not argued: the notes' form with α = lr/(1-β) is torch's; the dampened one is not.
 
---steps sets the length of the gradient stream, --lr torch's learning rate (the notes' α is lr/(1-β)).
-Every flag of `jaxport run` works here; the port is jaxport/examples/e14_momentum_forms.py.
+The port (the seed's code beside it: reference.py): jaxport/examples/e14_momentum_forms/port.py.
+
+Run: python examples/e14_momentum_forms.py (the same lines as jaxport run E14)
 """
 
-import sys
+import jax
+from _loop import inputs
 
-from jaxport.cli import main
+from jaxport.examples.e14_momentum_forms.port import EXAMPLE
 
 if __name__ == "__main__":
-    sys.exit(main(["run", "E14", *sys.argv[1:]]))
+    cfg, params, data = inputs(EXAMPLE)  # the seed's settings, values and data, on the CPU
+    values = EXAMPLE.values(params, data, cfg)  # the three forms, run side by side on one stream of gradients
+    for line in EXAMPLE.value_lines(jax.device_get(values)):  # device_get: the values as NumPy arrays
+        print(line)

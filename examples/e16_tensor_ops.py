@@ -1,15 +1,21 @@
-"""E16: the tensor operations of seed 002 (Lesson 4), in JAX and in torch: what maps, what cannot.
+"""E16 tensor_ops: the JAX counterpart of seed 002's "Lesson 4 intro" script.
 
-    python examples/e16_tensor_ops.py                 # the JAX port, printing the seed's outputs
-    python examples/e16_tensor_ops.py --framework torch   # the reference, for side-by-side reading
-    python examples/e16_tensor_ops.py --seed 3 --dtype float64 --json
+What has a JAX equivalent and what is impossible by design: ``*``, ``@`` and ``reshape`` map one to one;
+everything that writes into existing memory (``add_``, ``out=``, ``from_numpy``'s sharing, ``resize_``)
+becomes a new value (``a + b``, ``.at[]``, a copy), and the global ``manual_seed`` an explicit key.
 
-Every flag of `jaxport run` works here; the port is jaxport/examples/e16_tensor_ops.py.
+The port (the seed's code beside it: reference.py): jaxport/examples/e16_tensor_ops/port.py.
+
+Run: python examples/e16_tensor_ops.py (the same lines as jaxport run E16)
 """
 
-import sys
+import jax
+from _loop import inputs
 
-from jaxport.cli import main
+from jaxport.examples.e16_tensor_ops.port import EXAMPLE
 
 if __name__ == "__main__":
-    sys.exit(main(["run", "E16", *sys.argv[1:]]))
+    cfg, params, data = inputs(EXAMPLE)  # the seed's settings, values and data, on the CPU
+    values = EXAMPLE.values(params, data, cfg)  # each operation, and what replaces the in-place ones
+    for line in EXAMPLE.value_lines(jax.device_get(values)):  # device_get: the values as NumPy arrays
+        print(line)

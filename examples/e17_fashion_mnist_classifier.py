@@ -1,15 +1,20 @@
-"""E17: the seed's Fashion-MNIST Classifier trained 5 epochs with Adam, each epoch one compiled lax.scan.
+"""E17 fashion_mnist_classifier: the JAX counterpart of seed 002's "Part 2-4" script.
 
-    python examples/e17_fashion_mnist_classifier.py                    # the JAX port on the offline digits
-    python examples/e17_fashion_mnist_classifier.py --framework torch  # the reference, for side-by-side reading
-    python examples/e17_fashion_mnist_classifier.py --data-dir ~/data/FashionMNIST/raw   # the real IDX files
+The seed's epoch is a Python loop over a shuffled ``DataLoader`` that mutates the model, the optimizer
+and ``running_loss``. Here each epoch's shuffle is drawn up front and passed in as data, one step is one
+batch, and ``print_every`` is an epoch's batches: each epoch is one compiled ``lax.scan`` of batch
+updates, the seed's "Training loss" printed after it. A scan needs one shape, so the partial last batch
+is padded to 64 rows with a mask.
 
-Every flag of `jaxport run` works here; the port is jaxport/examples/e17_fashion_mnist_classifier.py.
+The port (the seed's code beside it: reference.py): jaxport/examples/e17_fashion_mnist_classifier/port.py.
+The loop, the same for every training script: examples/_loop.py.
+
+Run: python examples/e17_fashion_mnist_classifier.py (the same lines as jaxport run E17)
 """
 
-import sys
+from _loop import train
 
-from jaxport.cli import main
+from jaxport.examples.e17_fashion_mnist_classifier.port import EXAMPLE
 
 if __name__ == "__main__":
-    sys.exit(main(["run", "E17", *sys.argv[1:]]))
+    train(EXAMPLE)  # each step: one batch of Adam per step, each epoch one compiled scan

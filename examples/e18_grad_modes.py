@@ -1,34 +1,23 @@
-"""E18: no_grad, set_grad_enabled, requires_grad_ and grad_fn, as stop_gradient, argnums and a jaxpr.
+"""E18 grad_modes: the JAX counterpart of seed 002's "Autograd (Part 3)" script.
 
-    python examples/e18_grad_modes.py                 # the JAX port: the seed's lines, then the jaxprs
-    python examples/e18_grad_modes.py --framework torch   # the reference: the same, then y.grad_fn
-    python examples/e18_grad_modes.py --seed 3 --dtype float64 --json
+torch decides while running the forward pass what to record, from flags (``requires_grad``) and a
+global mode (``no_grad``, ``set_grad_enabled``). JAX records nothing: ``jax.grad``'s ``argnums`` picks
+what to differentiate, ``jax.lax.stop_gradient`` makes a value a constant (``no_grad``, ``.detach()``),
+and "is ``y`` tracked?" becomes "does a tangent reach ``y``?" (``jax.jvp``); ``grad_fn``, an equation
+of the jaxpr (the port's ``graph_lines()`` prints them).
 
-Every flag of `jaxport run` works here; the port is jaxport/examples/e18_grad_modes.py.
-After `jaxport run`'s lines this script prints what only each framework can show: torch's
-`y.grad_fn` (`<PowBackward0 ...>`), or JAX's jaxpr of `x**2` and of the loss (`stop_gradient`).
+The port (the seed's code beside it: reference.py): jaxport/examples/e18_grad_modes/port.py.
+
+Run: python examples/e18_grad_modes.py (the same lines as jaxport run E18)
 """
 
-import sys
+import jax
+from _loop import inputs
 
-from jaxport.cli import script, view_lines
-
-
-def views(framework: str, cfg, params) -> list[str]:
-    """The graph as the chosen framework shows it: JAX's jaxpr, or torch's grad_fn chain."""
-    from jaxport.examples.e18_grad_modes import port as e18
-
-    if framework == "jax":
-        return e18.graph_lines(cfg)
-    from jaxport.examples.e18_grad_modes import reference as ref
-
-    return ref.grad_fn_lines(params)
-
-
-def graph_lines(argv: list[str]) -> list[str]:
-    """The lines this script prints after `jaxport run E18`'s (nothing for --json)."""
-    return view_lines("E18", argv, views)
-
+from jaxport.examples.e18_grad_modes.port import EXAMPLE
 
 if __name__ == "__main__":
-    sys.exit(script("E18", sys.argv[1:], views))
+    cfg, params, data = inputs(EXAMPLE)  # the seed's settings, values and data, on the CPU
+    values = EXAMPLE.values(params, data, cfg)  # stop_gradient, argnums and jvp where torch has flags and modes
+    for line in EXAMPLE.value_lines(jax.device_get(values)):  # device_get: the values as NumPy arrays
+        print(line)

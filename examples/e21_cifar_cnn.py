@@ -1,19 +1,20 @@
-"""E21: the seed's Net trained as the blitz's CIFAR-10 classifier; torch's layouts kept, the run one lax.scan.
+"""E21 cifar_cnn: the JAX counterpart of seed 003's "torch.nn pkg" script.
 
-    python examples/e21_cifar_cnn.py                          # the JAX port on the offline digits, the blitz's lines
-    python examples/e21_cifar_cnn.py --framework torch        # the reference, for side-by-side reading
-    python examples/e21_cifar_cnn.py --data-dir ~/data/cifar-10-batches-bin --steps 25000   # the blitz's 2 epochs
+Layouts: torch holds images NCHW and conv weights OIHW; flax's ``nnx.Conv`` works in NHWC with HWIO
+kernels (and pads 'SAME', ``nnx.max_pool`` strides 1, by default). The parameters stay torch's flat dict;
+the flax ``Net`` transposes the input once, converts the kernels, and puts the features back in C, H, W
+order before ``fc1``, as ``torch.flatten(x, 1)`` flattens them. Each mini-batch is one step of the
+compiled ``lax.scan``; each epoch's shuffle is drawn up front, as in E28.
 
-With --data-dir (CIFAR-10's binary version, or the directory holding cifar-10-batches-bin/) pass
---steps: the default covers 2 epochs of the digits (200 steps); one CIFAR-10 epoch is 12500. Keep
-`jaxport compare E21 --data-dir ...` to a few hundred steps: it records every step's parameters,
-momentum buffers and gradients. Every flag of `jaxport run` works here; the port is
-jaxport/examples/e21_cifar_cnn.py.
+The port (the seed's code beside it: reference.py): jaxport/examples/e21_cifar_cnn/port.py.
+The loop, the same for every training script: examples/_loop.py.
+
+Run: python examples/e21_cifar_cnn.py (the same lines as jaxport run E21)
 """
 
-import sys
+from _loop import train
 
-from jaxport.cli import main
+from jaxport.examples.e21_cifar_cnn.port import EXAMPLE
 
 if __name__ == "__main__":
-    sys.exit(main(["run", "E21", *sys.argv[1:]]))
+    train(EXAMPLE)  # each step: torch's layouts kept in the state, flax's inside the step

@@ -1,15 +1,22 @@
-"""E22: the seed's manual SGD update of the blitz Net, as one jax.tree.map.
+"""E22 manual_sgd_update: the JAX counterpart of seed 003's "updating the weights" script.
 
-    python examples/e22_manual_sgd_update.py                 # the JAX port, printing the loss and gradients
-    python examples/e22_manual_sgd_update.py --framework torch   # the reference, for side-by-side reading
-    python examples/e22_manual_sgd_update.py --lr 0.1 --dtype float64 --json
+The seed's ``f.data.sub_(f.grad.data * learning_rate)`` writes into every parameter behind autograd's
+back. In JAX the gradients are a value with the parameters' structure, and the update is one
+``jax.tree.map(lambda f, g: f - g * learning_rate, params, grads)`` that returns new parameters:
+nothing to zero first, nothing mutated.
 
-Every flag of `jaxport run` works here; the port is jaxport/examples/e22_manual_sgd_update.py.
+The port (the seed's code beside it: reference.py): jaxport/examples/e22_manual_sgd_update/port.py.
+
+Run: python examples/e22_manual_sgd_update.py (the same lines as jaxport run E22)
 """
 
-import sys
+import jax
+from _loop import inputs
 
-from jaxport.cli import main
+from jaxport.examples.e22_manual_sgd_update.port import EXAMPLE
 
 if __name__ == "__main__":
-    sys.exit(main(["run", "E22", *sys.argv[1:]]))
+    cfg, params, data = inputs(EXAMPLE)  # the seed's settings, values and data, on the CPU
+    values = EXAMPLE.values(params, data, cfg)  # the loss, its gradients, and one tree.map update
+    for line in EXAMPLE.value_lines(jax.device_get(values)):  # device_get: the values as NumPy arrays
+        print(line)

@@ -704,29 +704,6 @@ def cmd_docs(args) -> int:
     return 0
 
 
-def view_lines(example_id: str, argv: Sequence[str], views) -> list[str]:
-    """The framework's own view of an example after a script's run (E11, E18: the jaxpr, or torch's
-    grad_fn chain): ``views(framework, cfg, params)`` with the run's flags; nothing for ``--json``."""
-    from jaxport import catalog, params
-
-    args = build_parser().parse_args(["run", example_id, *argv])
-    if args.json:
-        return []
-    example = catalog.load(example_id)
-    cfg = dataclasses.replace(example.config, **_set_overrides(example, args), dtype=args.dtype or example.config.dtype)
-    init = params.load(args.init, example.param_shapes) if args.init else example.init(args.seed)
-    return views(args.framework, cfg, params.cast(init, cfg.dtype))
-
-
-def script(example_id: str, argv: Sequence[str], views=None) -> int:
-    """What a script in ``examples/`` runs: ``jaxport run ID ARGV``, then (on success) :func:`view_lines`."""
-    code = main(["run", example_id, *argv])
-    if code == 0 and views is not None:
-        for line in view_lines(example_id, argv, views):
-            print(line)
-    return code
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``jaxport`` command; returns the exit code.
 

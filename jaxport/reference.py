@@ -4,13 +4,39 @@ A reference reads like the seed's code with two additions: the explicit initial 
 :class:`Recorder` that keeps the loss of every step (to check for divergence and for the free-running
 comparison) and, when asked, the parameters and gradients of every step (for the same-point and
 teacher-forced regimes). Recording is off when the reference is timed.
+
+**Writing a training reference.** Define ``FRAMEWORK`` (``"torch"``, or ``"numpy"`` for the seed's
+NumPy code), then write the seed's loop as a function of ``(params, data, cfg, run)`` under
+:func:`training_reference`::
+
+    FRAMEWORK = "torch"
+
+    @training_reference
+    def train(params, data, cfg, run: RunContext) -> RefRun:
+        model = MyCoolNet(5, 5).to(device=run.device, dtype=run.dtype)
+        ...
+        for i in range(cfg.steps):
+            ...
+            run.rec.loss(loss)
+            run.rec.step(optimizer_state(model, optimizer), grads, optimizer, dict(model.named_parameters()))
+            optimizer.step()
+        return run.rec.finish(optimizer_state(model, optimizer))
+
+The decorator writes the public ``train(params, data, cfg, *, device="cpu", record=False,
+report=None) -> RefRun`` the harness, the CLI and the benchmarks call, and builds what the body gets
+(:class:`RunContext`): the :class:`Recorder` under the example's label (:func:`example_label`), the
+run's dtype and device as the framework's own objects. :func:`optimizer_state` names a torch
+optimizer's state as the JAX state does, deriving which buffers it keeps from its settings.
 """
 
 import contextlib
 import contextvars
+import inspect
+import re
 import time
 from collections.abc import Callable, Collection, Iterator, Mapping
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
 
@@ -39,6 +65,7 @@ def torch_device(device: str):
 
 
 def torch_dtype(dtype: str):
+    """torch's dtype for 'float32' or 'float64'."""
     import torch
 
     return {"float32": torch.float32, "float64": torch.float64}[dtype]
@@ -186,13 +213,51 @@ def update_probe(optimizer: Any, params: Mapping[str, Any]) -> dict[str, np.ndar
     return out
 
 
-def optimizer_state(model: Any, optimizer: Any, buffers: tuple[str, ...] = (), counts: Mapping[str, int] | None = None) -> dict:
+def optimizer_buffers(optimizer: Any) -> tuple[str, ...]:
+    """The names of the per-parameter tensors ``optimizer.state[p]`` holds (``step`` aside), derived
+    from the optimizer's class and its ``param_groups[0]`` settings: the fields of the matching JAX
+    state (:mod:`jaxport.optim`), which leaves a feature switched off out.
+
+    * ``SGD``: ``momentum_buffer`` when ``momentum != 0``, else nothing;
+    * ``RMSprop``: ``square_avg``, then ``momentum_buffer`` when ``momentum > 0``, then ``grad_avg``
+      when ``centered``;
+    * ``Adam``, ``AdamW``: ``exp_avg``, ``exp_avg_sq``, then ``max_exp_avg_sq`` when ``amsgrad``.
+
+    Anything else (another torch optimizer, a wrapper such as E15's ``Lookahead``) raises TypeError
+    naming its class: give :func:`optimizer_state` the buffers, or the torch optimizer it wraps.
+    """
+    import torch
+
+    groups = getattr(optimizer, "param_groups", None)
+    group = groups[0] if groups else {}
+    if isinstance(optimizer, torch.optim.SGD):
+        return ("momentum_buffer",) if group["momentum"] != 0 else ()
+    if isinstance(optimizer, torch.optim.RMSprop):
+        return (("square_avg",) + (("momentum_buffer",) if group["momentum"] > 0 else ())
+                + (("grad_avg",) if group["centered"] else ()))
+    if isinstance(optimizer, (torch.optim.Adam, torch.optim.AdamW)):  # AdamW: a subclass of Adam in recent torch only
+        return ("exp_avg", "exp_avg_sq") + (("max_exp_avg_sq",) if group["amsgrad"] else ())
+    cls = type(optimizer)
+    raise TypeError(
+        f"optimizer_state cannot derive the buffers of {cls.__module__}.{cls.__qualname__} "
+        "(known: torch.optim SGD, RMSprop, Adam, AdamW): pass buffers=(...) explicitly, "
+        "or the torch optimizer it wraps")
+
+
+def optimizer_state(model: Any, optimizer: Any, buffers: tuple[str, ...] | None = None,
+                    counts: Mapping[str, int] | None = None) -> dict:
     """A torch model's training state under the JAX state's names: each parameter (``fc1.weight``),
     each ``optimizer.state[p][buffer]`` (``exp_avg.fc1.weight``; zeros before torch creates it) and the
     steps that updated each parameter (``count.fc1.weight``): from ``counts`` where the optimizer keeps
-    none (SGD), else torch's own ``state[p]["step"]`` (Adam, RMSprop)."""
+    none (SGD), else torch's own ``state[p]["step"]`` (Adam, RMSprop).
+
+    ``buffers``: which of ``optimizer.state[p]``'s tensors to keep; by default (None) those the
+    optimizer's settings make it keep (:func:`optimizer_buffers`: SGD with ``momentum=0`` keeps none,
+    as :func:`jaxport.optim.sgd`'s state then has no ``momentum_buffer``)."""
     import torch
 
+    if buffers is None:
+        buffers = optimizer_buffers(optimizer)
     named = list(model.named_parameters())
     out = {k: p for k, p in named}
     for buffer in buffers:
@@ -206,6 +271,133 @@ def optimizer_state(model: Any, optimizer: Any, buffers: tuple[str, ...] = (), c
             st = optimizer.state[p] if p in optimizer.state else {}
             out[f"count.{k}"] = np.int32(int(st["step"]) if "step" in st else 0)
     return out
+
+
+FRAMEWORKS: tuple[str, ...] = ("torch", "numpy")  # what a reference's FRAMEWORK may be
+
+
+def example_label(module_name: str) -> str:
+    """The label a reference's lines and errors carry, from its module's name: the catalog's
+    ``"E13 mycoolnet"`` for ``jaxport.examples.e13_mycoolnet.reference``; outside the catalog, the
+    same form read off a package named ``eNN_name`` (``"E42 mynet"`` for ``mypkg.e42_mynet.reference``),
+    else the module's name itself."""
+    from jaxport import catalog
+
+    for e in catalog.CATALOG:
+        if module_name in (e.reference, e.package, e.module):
+            return f"{e.id} {e.name}"
+    for part in reversed(module_name.split(".")):
+        m = re.fullmatch(r"[eE](\d+)_(\w+)", part)
+        if m:
+            return f"E{m.group(1)} {m.group(2)}"
+    return module_name
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """What :func:`training_reference` hands a reference's body, built from the public call's
+    ``device``, ``record`` and ``report`` and the config's ``dtype``.
+
+    * ``rec``: the run's :class:`Recorder` (``rec.loss``, ``rec.step``, ``rec.print``, ``rec.finish``);
+    * ``dtype``: ``cfg.dtype`` as the framework's own: a ``torch.dtype`` (:func:`torch_dtype`), or
+      for NumPy the scalar type (:func:`jaxport.data.np_dtype`: ``np.float32``/``np.float64``);
+    * ``device``: a ``torch.device`` (:func:`torch_device`: ``"cpu"`` or CUDA for ``"gpu"``), or for
+      NumPy the string ``"cpu"`` (a NumPy reference refuses any other device).
+    """
+
+    rec: Recorder
+    dtype: Any
+    device: Any
+
+    @property
+    def record(self) -> bool:
+        """Whether the run records its trajectory (the Recorder's ``record``): a reference may skip
+        building a state nobody keeps when it is timed."""
+        return self.rec.record
+
+    @property
+    def report(self) -> Callable[[str], None] | None:
+        """Where the seed's lines go (None: nowhere); :meth:`Recorder.print` checks for divergence first."""
+        return self.rec.report
+
+
+def run_context(example: str, framework: str, cfg: Any, device: str = "cpu", record: bool = False,
+                report: Callable[[str], None] | None = None) -> RunContext:
+    """The preamble every training reference shares: the Recorder, then the dtype and the device
+    (UsageError for a device the framework lacks). :func:`training_reference` calls it."""
+    if framework not in FRAMEWORKS:
+        raise ValueError(f"{example}: FRAMEWORK must be one of {FRAMEWORKS}, got {framework!r}")
+    if framework == "numpy" and device != "cpu":
+        raise UsageError(f"{example.split()[0]}'s reference is NumPy, which runs on the cpu only (got --device {device})")
+    rec = Recorder(example, framework, record, report)
+    if framework == "numpy":
+        from jaxport.data import np_dtype
+
+        return RunContext(rec, np_dtype(cfg.dtype), "cpu")
+    return RunContext(rec, torch_dtype(cfg.dtype), torch_device(device))
+
+
+T = TypeVar("T")
+
+# A reference's body: the seed's code as a function of the initial values, the data, the config and
+# its RunContext, returning what the public function returns (a RefRun for ``train``).
+ReferenceBody = Callable[[Mapping[str, np.ndarray], Mapping[str, np.ndarray], Any, RunContext], T]
+
+
+class TrainingReference(Protocol[T]):
+    """What :func:`training_reference` makes of a body: the public function every caller uses (the
+    harness, the CLI, the benchmarks), with the body itself as ``.body``."""
+
+    body: ReferenceBody[T]
+
+    def __call__(self, params: Mapping[str, np.ndarray], data: Mapping[str, np.ndarray], cfg: Any, *,
+                 device: str = "cpu", record: bool = False, report: Callable[[str], None] | None = None) -> T: ...
+
+
+def training_reference(body: ReferenceBody[T]) -> TrainingReference[T]:
+    """Decorator: a reference's body ``(params, data, cfg, run: RunContext)`` as the public
+    ``train(params, data, cfg, *, device="cpu", record=False, report=None) -> RefRun`` every caller uses.
+
+    The body is the seed's code from its first line. The public function builds the body's
+    :class:`RunContext` with :func:`run_context` (the :class:`Recorder` under :func:`example_label`
+    of the body's module, then the dtype and the device) and returns what the body returns: the
+    :class:`~jaxport.spec.RefRun` of ``run.rec.finish(state)`` for ``train``; a body may return more
+    (E20's ``finetune``: the run and the trained model). It has the body's name, module, and the
+    annotations of ``params``, ``data``, ``cfg`` and the return where the body gives them.
+
+    The framework is the module's ``FRAMEWORK`` (``"torch"`` or ``"numpy"``), which must be defined
+    above the decorated body (TypeError at import otherwise). The body stays reachable as ``.body``:
+    another body calls it with its own context (E20: ``train`` is ``finetune.body(...)[0]``).
+    """
+    module = body.__module__
+    framework = body.__globals__.get("FRAMEWORK")
+    if framework not in FRAMEWORKS:
+        raise TypeError(f"{module}.{body.__name__}: @training_reference needs FRAMEWORK = 'torch' or 'numpy' "
+                        f"defined above it (got {framework!r})")
+    label = example_label(module)
+
+    def train(params: Mapping[str, np.ndarray], data: Mapping[str, np.ndarray], cfg: Any, *, device: str = "cpu",
+              record: bool = False, report: Callable[[str], None] | None = None) -> RefRun:
+        return body(params, data, cfg, run_context(label, framework, cfg, device, record, report))
+
+    hints = getattr(body, "__annotations__", {})
+    train.__annotations__ = {**train.__annotations__, **{k: hints[k] for k in ("params", "data", "cfg", "return") if k in hints}}
+    train.__module__, train.__name__, train.__qualname__ = module, body.__name__, body.__qualname__
+    what = "the seed's NumPy code, cpu only" if framework == "numpy" else "torch"
+    own = f"\n\n{inspect.cleandoc(body.__doc__)}" if body.__doc__ else ""
+    train.__doc__ = (
+        f"{label}'s reference ({what}): ``cfg.steps`` steps from ``params`` on ``data``.{own}\n\n"
+        "Args:\n"
+        "    params: the initial values by name (the JAX port's names).\n"
+        "    data: the arrays both frameworks are given.\n"
+        "    cfg: the example's config (``steps``, ``dtype``, ``lr``, ...).\n"
+        "    device: 'cpu', or 'gpu' (CUDA).\n"
+        "    record: keep the trajectory (each step's state, gradients and update) besides the losses.\n"
+        "    report: where the seed's printed lines go (None: nowhere).\n\n"
+        "Written by :func:`jaxport.reference.training_reference` around the body (``.body``)."
+    )
+    train.body = body  # type: ignore[attr-defined]
+    return train  # type: ignore[return-value]
 
 
 class ReplaySampler:

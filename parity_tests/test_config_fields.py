@@ -18,7 +18,7 @@ from jaxport import catalog, harness
 CHANGED = {
     "steps": 3, "lr": 0.5, "print_every": 2, "print_offset": 1, "momentum": 0.0, "seed": 1,
     "betas": (0.8, 0.99), "eps": 1e-6, "k": 3, "alpha": 0.7, "epochs": 1, "optimizer": "adamw",
-    "weight_decay": 0.1, "data_seed": 1, "pretrained_seed": 1, "num_examples": 96, "num_features": 3,
+    "weight_decay": 0.1, "data_seed": 1, "pretrained_seed": 1, "num_examples": 96,
     "digits_images": 200,
 }
 SIZES = {"batch_size": {"E17": 32, "E21": 2, "E28": 2}, "batch": {"E20": 2}}  # sizes that divide the data

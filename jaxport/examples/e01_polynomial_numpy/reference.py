@@ -4,32 +4,20 @@ Changes from the seed: ``a, b, c, d`` come in as arguments instead of ``np.rando
 the data comes in (the same array JAX gets); a Recorder keeps the trajectory.
 """
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 
 import numpy as np
 
 from jaxport.examples._polynomial import PolynomialConfig
-from jaxport.reference import Recorder
+from jaxport.reference import RunContext, training_reference
 from jaxport.spec import RefRun
 
-FRAMEWORK = "numpy"
+FRAMEWORK = "numpy"  # cpu only: training_reference refuses another --device
 
 
 # phase: setup
-def train(
-    params: Mapping[str, np.ndarray],
-    data: Mapping[str, np.ndarray],
-    cfg: PolynomialConfig,
-    *,
-    device: str = "cpu",
-    record: bool = False,
-    report: Callable[[str], None] | None = None,
-) -> RefRun:
-    if device != "cpu":
-        from jaxport.errors import UsageError
-
-        raise UsageError(f"E01's reference is NumPy, which runs on the cpu only (got --device {device})")
-    rec = Recorder("E01 polynomial_numpy", FRAMEWORK, record, report)
+@training_reference
+def train(params: Mapping[str, np.ndarray], data: Mapping[str, np.ndarray], cfg: PolynomialConfig, run: RunContext) -> RefRun:
     # phase: data
     x, y = data["x"], data["y"]
 
@@ -46,10 +34,10 @@ def train(
         # phase: loss
         # Compute and print loss
         loss = np.square(y_pred - y).sum()
-        rec.loss(loss)
+        run.rec.loss(loss)
         # phase: report
         if t % cfg.print_every == cfg.print_every - 1:
-            rec.print(f"step: {t} loss: {loss}")
+            run.rec.print(f"step: {t} loss: {loss}")
 
         # phase: gradients
         # Backprop to compute gradients of a, b, c, d with respect to loss
@@ -58,7 +46,7 @@ def train(
         grad_b = (grad_y_pred * x).sum()
         grad_c = (grad_y_pred * x**2).sum()
         grad_d = (grad_y_pred * x**3).sum()
-        rec.step({"a": a, "b": b, "c": c, "d": d}, {"a": grad_a, "b": grad_b, "c": grad_c, "d": grad_d})
+        run.rec.step({"a": a, "b": b, "c": c, "d": d}, {"a": grad_a, "b": grad_b, "c": grad_c, "d": grad_d})
 
         # phase: update
         # Update weights
@@ -68,7 +56,7 @@ def train(
         d -= learning_rate * grad_d
 
     # phase: report
-    run = rec.finish({"a": a, "b": b, "c": c, "d": d})
-    if report is not None:
-        report(f"Result: y = {a} + {b} x + {c} x^2 + {d} x^3")
-    return run
+    result = run.rec.finish({"a": a, "b": b, "c": c, "d": d})
+    if run.report is not None:
+        run.report(f"Result: y = {a} + {b} x + {c} x^2 + {d} x^3")
+    return result

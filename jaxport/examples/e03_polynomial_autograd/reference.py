@@ -5,40 +5,29 @@ Changes from the seed: initial values and data come in as arguments (the same nu
 left out (it prints the same line below); a Recorder keeps the trajectory.
 """
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 
 import numpy as np
 import torch
 
 from jaxport.examples._polynomial import PolynomialConfig
-from jaxport.reference import Recorder, torch_device, torch_dtype
+from jaxport.reference import RunContext, training_reference
 from jaxport.spec import RefRun
 
 FRAMEWORK = "torch"
 
 
 # phase: setup
-def train(
-    params: Mapping[str, np.ndarray],
-    data: Mapping[str, np.ndarray],
-    cfg: PolynomialConfig,
-    *,
-    device: str = "cpu",
-    record: bool = False,
-    report: Callable[[str], None] | None = None,
-) -> RefRun:
-    rec = Recorder("E03 polynomial_autograd", FRAMEWORK, record, report)
-    dtype = torch_dtype(cfg.dtype)
-    device = torch_device(device)
-
+@training_reference
+def train(params: Mapping[str, np.ndarray], data: Mapping[str, np.ndarray], cfg: PolynomialConfig, run: RunContext) -> RefRun:
     # phase: data
     # Inputs and outputs; requires_grad=False by default: no gradients for these
-    x = torch.tensor(data["x"], device=device, dtype=dtype)
-    y = torch.tensor(data["y"], device=device, dtype=dtype)
+    x = torch.tensor(data["x"], device=run.device, dtype=run.dtype)
+    y = torch.tensor(data["y"], device=run.device, dtype=run.dtype)
 
     # phase: gradients
     # Weights: requires_grad=True asks autograd for their gradients during backward()
-    a, b, c, d = (torch.tensor(params[k], device=device, dtype=dtype, requires_grad=True) for k in "abcd")
+    a, b, c, d = (torch.tensor(params[k], device=run.device, dtype=run.dtype, requires_grad=True) for k in "abcd")
 
     # phase: update
     learning_rate = cfg.lr
@@ -50,12 +39,12 @@ def train(
         # phase: loss
         # Compute loss using operations on Tensors.
         loss = (y_pred - y).pow(2).sum()
-        rec.loss(loss)
+        run.rec.loss(loss)
 
         # phase: gradients
         # Backward pass: a.grad ... d.grad now hold d loss / d a ... d
         loss.backward()
-        rec.step({"a": a, "b": b, "c": c, "d": d}, {"a": a.grad, "b": b.grad, "c": c.grad, "d": d.grad})
+        run.rec.step({"a": a, "b": b, "c": c, "d": d}, {"a": a.grad, "b": b.grad, "c": c.grad, "d": d.grad})
 
         # phase: update
         # Manually update weights using gradient descent, outside autograd's tracking
@@ -67,7 +56,7 @@ def train(
 
             # phase: report
             if t % cfg.print_every == cfg.print_every - 1:
-                rec.print(f"Step: {t} Loss: {loss.item()} a.grad: {a.grad} b.grad: {b.grad} c.grad: {c.grad} d.grad: {d.grad}")
+                run.rec.print(f"Step: {t} Loss: {loss.item()} a.grad: {a.grad} b.grad: {b.grad} c.grad: {c.grad} d.grad: {d.grad}")
 
             # phase: gradients
             # Manually zero the gradients after updating weights
@@ -77,8 +66,8 @@ def train(
             d.grad = None
 
     # phase: report
-    run = rec.finish({"a": a, "b": b, "c": c, "d": d})
-    if report is not None:
-        report(f"Result: y = {a.item()} + {b.item()} x + {c.item()} x^2 + {d.item()} x^3")
-        report(f"Final Loss: {loss}")
-    return run
+    result = run.rec.finish({"a": a, "b": b, "c": c, "d": d})
+    if run.report is not None:
+        run.report(f"Result: y = {a.item()} + {b.item()} x + {c.item()} x^2 + {d.item()} x^3")
+        run.report(f"Final Loss: {loss}")
+    return result

@@ -4,13 +4,13 @@ Changes from the seed: initial values (default: the seed's 0, -1, 0, 0.3) and da
 arguments; ``dtype`` and ``device`` come from the run's settings; a Recorder keeps the trajectory.
 """
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 
 import numpy as np
 import torch
 
 from jaxport.examples._polynomial import PolynomialConfig
-from jaxport.reference import Recorder, torch_device, torch_dtype
+from jaxport.reference import RunContext, training_reference
 from jaxport.spec import RefRun
 
 FRAMEWORK = "torch"
@@ -32,26 +32,15 @@ class LegendrePolynomial3(torch.autograd.Function):
 
 
 # phase: setup
-def train(
-    params: Mapping[str, np.ndarray],
-    data: Mapping[str, np.ndarray],
-    cfg: PolynomialConfig,
-    *,
-    device: str = "cpu",
-    record: bool = False,
-    report: Callable[[str], None] | None = None,
-) -> RefRun:
-    rec = Recorder("E04 legendre_custom_function", FRAMEWORK, record, report)
-    dtype = torch_dtype(cfg.dtype)
-    device = torch_device(device)
-
+@training_reference
+def train(params: Mapping[str, np.ndarray], data: Mapping[str, np.ndarray], cfg: PolynomialConfig, run: RunContext) -> RefRun:
     # phase: data
-    x = torch.tensor(data["x"], device=device, dtype=dtype)
-    y = torch.tensor(data["y"], device=device, dtype=dtype)
+    x = torch.tensor(data["x"], device=run.device, dtype=run.dtype)
+    y = torch.tensor(data["y"], device=run.device, dtype=run.dtype)
 
     # phase: gradients
     # Weights (seed: torch.full((), 0.0 / -1.0 / 0.0 / 0.3, ..., requires_grad=True))
-    a, b, c, d = (torch.tensor(params[k], device=device, dtype=dtype, requires_grad=True) for k in "abcd")
+    a, b, c, d = (torch.tensor(params[k], device=run.device, dtype=run.dtype, requires_grad=True) for k in "abcd")
 
     # phase: update
     learning_rate = cfg.lr
@@ -66,15 +55,15 @@ def train(
         # phase: loss
         # Compute and print loss
         loss = (y_pred - y).pow(2).sum()
-        rec.loss(loss)
+        run.rec.loss(loss)
         # phase: report
         if t % cfg.print_every == cfg.print_every - 1:
-            rec.print(f"Step: {t} Loss: {loss.item()}")
+            run.rec.print(f"Step: {t} Loss: {loss.item()}")
 
         # phase: gradients
         # Use autograd to compute the backward pass.
         loss.backward()
-        rec.step({"a": a, "b": b, "c": c, "d": d}, {"a": a.grad, "b": b.grad, "c": c.grad, "d": d.grad})
+        run.rec.step({"a": a, "b": b, "c": c, "d": d}, {"a": a.grad, "b": b.grad, "c": c.grad, "d": d.grad})
 
         # phase: update
         # Update weights using gradient descent
@@ -92,7 +81,7 @@ def train(
             d.grad = None
 
     # phase: report
-    run = rec.finish({"a": a, "b": b, "c": c, "d": d})
-    if report is not None:
-        report(f"Result: y = {a.item()} + {b.item()} * P3({c.item()} + {d.item()} x)")
-    return run
+    result = run.rec.finish({"a": a, "b": b, "c": c, "d": d})
+    if run.report is not None:
+        run.report(f"Result: y = {a.item()} + {b.item()} * P3({c.item()} + {d.item()} x)")
+    return result

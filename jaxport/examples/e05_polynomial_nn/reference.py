@@ -6,40 +6,29 @@ instead of torch's random init) and the data as arguments (the same numbers JAX 
 before training are left out; a Recorder keeps the trajectory.
 """
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 
 import numpy as np
 import torch
 
 from jaxport.examples.e05_polynomial_nn.port import Config
-from jaxport.reference import Recorder, torch_device, torch_dtype
+from jaxport.reference import RunContext, training_reference
 from jaxport.spec import RefRun
 
 FRAMEWORK = "torch"
 
 
 # phase: setup
-def train(
-    params: Mapping[str, np.ndarray],
-    data: Mapping[str, np.ndarray],
-    cfg: Config,
-    *,
-    device: str = "cpu",
-    record: bool = False,
-    report: Callable[[str], None] | None = None,
-) -> RefRun:
-    rec = Recorder("E05 polynomial_nn", FRAMEWORK, record, report)
-    dtype = torch_dtype(cfg.dtype)
-    device = torch_device(device)
-
+@training_reference
+def train(params: Mapping[str, np.ndarray], data: Mapping[str, np.ndarray], cfg: Config, run: RunContext) -> RefRun:
     # phase: data
     # Create Tensors to hold input and outputs. Both will be 2000-element 1D Tensors
-    x = torch.tensor(data["x"], device=device, dtype=dtype)
-    y = torch.tensor(data["y"], device=device, dtype=dtype)
+    x = torch.tensor(data["x"], device=run.device, dtype=run.dtype)
+    y = torch.tensor(data["y"], device=run.device, dtype=run.dtype)
 
     # Prepare the tensor of (x, x^2, x^3) values: x.unsqueeze(-1) has shape (2000, 1), p has shape
     # (3,), broadcasting gives (2000, 3), each column raised to its own power
-    p = torch.tensor(data["p"].tolist(), device=device)  # the seed's torch.tensor([1, 2, 3]), int64
+    p = torch.tensor(data["p"].tolist(), device=run.device)  # the seed's torch.tensor([1, 2, 3]), int64
     xx = x.unsqueeze(-1).pow(p)
 
     # phase: model
@@ -48,8 +37,8 @@ def train(
     model = torch.nn.Sequential(
         torch.nn.Linear(3, 1),
         torch.nn.Flatten(0, 1),
-    ).to(device=device, dtype=dtype)
-    model.load_state_dict({k: torch.tensor(v, device=device, dtype=dtype) for k, v in params.items()}, strict=True)
+    ).to(device=run.device, dtype=run.dtype)
+    model.load_state_dict({k: torch.tensor(v, device=run.device, dtype=run.dtype) for k, v in params.items()}, strict=True)
 
     # phase: loss
     # MSELoss(reduction='sum') does the 'loss = (y_pred - y).pow(2).sum()' bit
@@ -65,11 +54,11 @@ def train(
         # phase: loss
         # Compute and print loss.
         loss = loss_fn(y_pred, y)
-        rec.loss(loss)
+        run.rec.loss(loss)
         # phase: report
         # print the loss at step 99 and every 1000 after that (the seed's condition)
         if t % cfg.print_every == cfg.print_offset:
-            rec.print(f"Step: {t} Loss: {loss.item()}")
+            run.rec.print(f"Step: {t} Loss: {loss.item()}")
 
         # phase: gradients
         # Zero the gradients before running the backward pass.
@@ -77,7 +66,7 @@ def train(
 
         # Backward pass: compute gradient of the loss with respect to all the learnable parameters
         loss.backward()
-        rec.step(model.state_dict(), {name: param.grad for name, param in model.named_parameters()})
+        run.rec.step(model.state_dict(), {name: param.grad for name, param in model.named_parameters()})
 
         # phase: update
         # Update the weights using gradient descent, outside autograd's tracking
@@ -86,18 +75,18 @@ def train(
                 param -= learning_rate * param.grad
 
     # phase: report
-    run = rec.finish(model.state_dict())
-    if report is not None:
+    result = run.rec.finish(model.state_dict())
+    if run.report is not None:
         # You can access the first layer of `model` like accessing the first item of a list
         linear_layer = model[0]
         # For linear layer, its parameters are stored as `weight` and `bias`.
-        report(f"Result: y = {linear_layer.bias.item()} + {linear_layer.weight[:, 0].item()} x + "
-               f"{linear_layer.weight[:, 1].item()} x^2 + {linear_layer.weight[:, 2].item()} x^3")
-        report(f"Final Loss: {loss}")
-        report(f"y_pred tensor, shape: {y_pred.shape} contents:\n {y_pred}")
-        report("printing named parameter data")
+        run.report(f"Result: y = {linear_layer.bias.item()} + {linear_layer.weight[:, 0].item()} x + "
+                   f"{linear_layer.weight[:, 1].item()} x^2 + {linear_layer.weight[:, 2].item()} x^3")
+        run.report(f"Final Loss: {loss}")
+        run.report(f"y_pred tensor, shape: {y_pred.shape} contents:\n {y_pred}")
+        run.report("printing named parameter data")
         with torch.no_grad():
             for name, param in model.named_parameters():
                 if param.requires_grad:
-                    report(f"param name: {name} data: {param.data} grad {param.grad}")
-    return run
+                    run.report(f"param name: {name} data: {param.data} grad {param.grad}")
+    return result

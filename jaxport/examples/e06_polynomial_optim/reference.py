@@ -6,43 +6,32 @@ and ``device`` come from the run's settings; a Recorder keeps the parameters, RM
 ``square_avg`` (zeros before the first step) and its per-parameter ``step`` under the JAX names.
 """
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 
 import numpy as np
 import torch
 
-from jaxport.reference import Recorder, optimizer_state, torch_device, torch_dtype
+from jaxport.reference import RunContext, optimizer_state, training_reference
 from jaxport.spec import RefRun
 
 FRAMEWORK = "torch"
 
 
-def train(
-    params: Mapping[str, np.ndarray],
-    data: Mapping[str, np.ndarray],
-    cfg,
-    *,
-    device: str = "cpu",
-    record: bool = False,
-    report: Callable[[str], None] | None = None,
-) -> RefRun:
-    rec = Recorder("E06 polynomial_optim", FRAMEWORK, record, report)
-    dtype = torch_dtype(cfg.dtype)
-    device = torch_device(device)
-
+@training_reference
+def train(params: Mapping[str, np.ndarray], data: Mapping[str, np.ndarray], cfg, run: RunContext) -> RefRun:
     # phase: data
     # Create Tensors to hold input and outputs (the shared arrays).
-    x = torch.tensor(data["x"], device=device, dtype=dtype)
-    y = torch.tensor(data["y"], device=device, dtype=dtype)
+    x = torch.tensor(data["x"], device=run.device, dtype=run.dtype)
+    y = torch.tensor(data["y"], device=run.device, dtype=run.dtype)
 
     # Prepare the input tensor (x, x^2, x^3).
-    p = torch.tensor(data["p"].tolist(), device=device)
+    p = torch.tensor(data["p"].tolist(), device=run.device)
     xx = x.unsqueeze(-1).pow(p)
 
     # phase: model
     # Use the nn package to define our model and loss function.
-    model = torch.nn.Sequential(torch.nn.Linear(3, 1), torch.nn.Flatten(0, 1)).to(device=device, dtype=dtype)
-    model.load_state_dict({k: torch.tensor(v, device=device, dtype=dtype) for k, v in params.items()}, strict=True)
+    model = torch.nn.Sequential(torch.nn.Linear(3, 1), torch.nn.Flatten(0, 1)).to(device=run.device, dtype=run.dtype)
+    model.load_state_dict({k: torch.tensor(v, device=run.device, dtype=run.dtype) for k, v in params.items()}, strict=True)
     # phase: loss
     loss_fn = torch.nn.MSELoss(reduction="sum")
 
@@ -58,25 +47,25 @@ def train(
         # phase: loss
         # Compute and print loss.
         loss = loss_fn(y_pred, y)
-        rec.loss(loss)
+        run.rec.loss(loss)
         # phase: report
         if t % cfg.print_every == cfg.print_every - 1:
-            rec.print(f"Step: {t} Loss: {loss.item()}")
+            run.rec.print(f"Step: {t} Loss: {loss.item()}")
 
         # phase: gradients
         # Zero the gradients, backward pass, then let the optimizer update the parameters.
         optimizer.zero_grad()
         loss.backward()
-        if rec.record:
-            rec.step(optimizer_state(model, optimizer, ("square_avg",)), {name: q.grad for name, q in model.named_parameters()},
-                     optimizer, dict(model.named_parameters()))
+        if run.record:
+            run.rec.step(optimizer_state(model, optimizer), {name: q.grad for name, q in model.named_parameters()},
+                         optimizer, dict(model.named_parameters()))
         # phase: update
         optimizer.step()
 
     # phase: report
-    run = rec.finish(optimizer_state(model, optimizer, ("square_avg",)))
-    if report is not None:
+    result = run.rec.finish(optimizer_state(model, optimizer))
+    if run.report is not None:
         linear_layer = model[0]
-        report(f"Result: y = {linear_layer.bias.item()} + {linear_layer.weight[:, 0].item()} x + "
-               f"{linear_layer.weight[:, 1].item()} x^2 + {linear_layer.weight[:, 2].item()} x^3")
-    return run
+        run.report(f"Result: y = {linear_layer.bias.item()} + {linear_layer.weight[:, 0].item()} x + "
+                   f"{linear_layer.weight[:, 1].item()} x^2 + {linear_layer.weight[:, 2].item()} x^3")
+    return result

@@ -6,13 +6,13 @@ those values are then replaced) and the data comes in as arguments (the same num
 ``dtype`` and ``device`` come from the run's settings; a Recorder keeps the trajectory.
 """
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 
 import numpy as np
 import torch
 
 from jaxport.examples._polynomial import PolynomialConfig
-from jaxport.reference import Recorder, torch_device, torch_dtype
+from jaxport.reference import RunContext, training_reference
 from jaxport.spec import RefRun
 
 FRAMEWORK = "torch"
@@ -47,28 +47,17 @@ class Polynomial3(torch.nn.Module):
 
 
 # phase: setup
-def train(
-    params: Mapping[str, np.ndarray],
-    data: Mapping[str, np.ndarray],
-    cfg: PolynomialConfig,
-    *,
-    device: str = "cpu",
-    record: bool = False,
-    report: Callable[[str], None] | None = None,
-) -> RefRun:
-    rec = Recorder("E07 polynomial_module", FRAMEWORK, record, report)
-    dtype = torch_dtype(cfg.dtype)
-    device = torch_device(device)
-
+@training_reference
+def train(params: Mapping[str, np.ndarray], data: Mapping[str, np.ndarray], cfg: PolynomialConfig, run: RunContext) -> RefRun:
     # phase: data
     # Create Tensors to hold input and outputs.
-    x = torch.tensor(data["x"], device=device, dtype=dtype)
-    y = torch.tensor(data["y"], device=device, dtype=dtype)
+    x = torch.tensor(data["x"], device=run.device, dtype=run.dtype)
+    y = torch.tensor(data["y"], device=run.device, dtype=run.dtype)
 
     # phase: model
     # Construct our model by instantiating the class defined above, then give it the run's values
-    model = Polynomial3().to(device=device, dtype=dtype)
-    model.load_state_dict({k: torch.tensor(v, device=device, dtype=dtype) for k, v in params.items()}, strict=True)
+    model = Polynomial3().to(device=run.device, dtype=run.dtype)
+    model.load_state_dict({k: torch.tensor(v, device=run.device, dtype=run.dtype) for k, v in params.items()}, strict=True)
 
     # phase: loss
     # Construct our loss function and an Optimizer. The call to model.parameters()
@@ -85,21 +74,21 @@ def train(
         # phase: loss
         # Compute and print loss
         loss = criterion(y_pred, y)
-        rec.loss(loss)
+        run.rec.loss(loss)
         # phase: report
         if t % cfg.print_every == cfg.print_every - 1:
-            rec.print(f"Step: {t} Loss: {loss.item()}")
+            run.rec.print(f"Step: {t} Loss: {loss.item()}")
 
         # phase: gradients
         # Zero gradients, perform a backward pass, and update the weights.
         optimizer.zero_grad()
         loss.backward()
-        rec.step(model.state_dict(), {name: p.grad for name, p in model.named_parameters()})
+        run.rec.step(model.state_dict(), {name: p.grad for name, p in model.named_parameters()})
         # phase: update
         optimizer.step()
 
     # phase: report
-    run = rec.finish(model.state_dict())
-    if report is not None:
-        report(f"Result: {model.string()}")
-    return run
+    result = run.rec.finish(model.state_dict())
+    if run.report is not None:
+        run.report(f"Result: {model.string()}")
+    return result

@@ -7,12 +7,12 @@ parameters, SGD's momentum buffers and whether each buffer exists yet (torch cre
 parameter's first gradient), so a JAX step can start from torch's exact optimizer state.
 """
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 
 import numpy as np
 import torch
 
-from jaxport.reference import Recorder, optimizer_state, torch_device, torch_dtype
+from jaxport.reference import RunContext, optimizer_state, training_reference
 from jaxport.spec import RefRun
 
 FRAMEWORK = "torch"
@@ -43,28 +43,17 @@ class DynamicNet(torch.nn.Module):
         return f"y = {self.a.item()} + {self.b.item()} x + {self.c.item()} x^2 + {self.d.item()} x^3 + {self.e.item()} x^4 ? + {self.e.item()} x^5 + {self.e.item()} x^6 ?"
 
 
-def train(
-    params: Mapping[str, np.ndarray],
-    data: Mapping[str, np.ndarray],
-    cfg,
-    *,
-    device: str = "cpu",
-    record: bool = False,
-    report: Callable[[str], None] | None = None,
-) -> RefRun:
-    rec = Recorder("E08 dynamic_net", FRAMEWORK, record, report)
-    dtype = torch_dtype(cfg.dtype)
-    device = torch_device(device)
-
+@training_reference
+def train(params: Mapping[str, np.ndarray], data: Mapping[str, np.ndarray], cfg, run: RunContext) -> RefRun:
     # phase: data
     # Create Tensors to hold input and outputs (the shared arrays).
-    x = torch.tensor(data["x"], device=device, dtype=dtype)
-    y = torch.tensor(data["y"], device=device, dtype=dtype)
+    x = torch.tensor(data["x"], device=run.device, dtype=run.dtype)
+    y = torch.tensor(data["y"], device=run.device, dtype=run.dtype)
 
     # phase: model
     # Construct our model, then give it the shared initial values.
-    model = DynamicNet(data["orders"][: cfg.steps].tolist()).to(device=device, dtype=dtype)
-    model.load_state_dict({k: torch.tensor(params[k], dtype=dtype) for k in NAMES}, strict=True)
+    model = DynamicNet(data["orders"][: cfg.steps].tolist()).to(device=run.device, dtype=run.dtype)
+    model.load_state_dict({k: torch.tensor(params[k], dtype=run.dtype) for k in NAMES}, strict=True)
 
     # phase: loss
     # Training this strange model with vanilla stochastic gradient descent is tough, so we use momentum
@@ -80,26 +69,26 @@ def train(
         # phase: loss
         # Compute and print loss
         loss = criterion(y_pred, y)
-        rec.loss(loss)
+        run.rec.loss(loss)
         # phase: report
         if t % cfg.print_every == cfg.print_every - 1:
-            rec.print(f"{t} {loss.item()}")
+            run.rec.print(f"{t} {loss.item()}")
 
         # phase: gradients
         # Zero gradients, perform a backward pass, and update the weights.
         optimizer.zero_grad()
         loss.backward()
-        if rec.record:  # e.grad is None when the order was 4: recorded as 0, and SGD skips e
+        if run.record:  # e.grad is None when the order was 4: recorded as 0, and SGD skips e
             grads = {k: (torch.zeros_like(p) if p.grad is None else p.grad) for k, p in zip(NAMES, model.parameters())}
-            rec.step(optimizer_state(model, optimizer, ("momentum_buffer",), counts), grads,
-                     optimizer, dict(zip(NAMES, model.parameters())))
+            run.rec.step(optimizer_state(model, optimizer, counts=counts), grads,
+                         optimizer, dict(zip(NAMES, model.parameters())))
         # phase: update
         optimizer.step()
         for k in NAMES:
             counts[k] += getattr(model, k).grad is not None
 
     # phase: report
-    run = rec.finish(optimizer_state(model, optimizer, ("momentum_buffer",), counts))
-    if report is not None:
-        report(f"Result: {model.string()}")
-    return run
+    result = run.rec.finish(optimizer_state(model, optimizer, counts=counts))
+    if run.report is not None:
+        run.report(f"Result: {model.string()}")
+    return result

@@ -17,10 +17,12 @@ FRAMEWORK = "torch"
 FORMATS = (".pth", ".safetensors", ".npz")
 
 
+# phase: other
 def _model(dtype):
     return torch.nn.Sequential(torch.nn.Linear(3, 1), torch.nn.Flatten(0, 1)).to(dtype=dtype)
 
 
+# phase: report
 def values(params: Mapping[str, np.ndarray], data: Mapping[str, np.ndarray], cfg, *, device: str = "cpu") -> dict[str, np.ndarray]:
     dtype = {"float32": torch.float32, "float64": torch.float64}[cfg.dtype]
     model = _model(dtype)

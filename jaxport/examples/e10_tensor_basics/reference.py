@@ -16,6 +16,7 @@ from jaxport.reference import to_numpy, torch_device, torch_dtype
 FRAMEWORK = "torch"
 
 
+# phase: report
 def values(params: Mapping[str, np.ndarray], data: Mapping[str, np.ndarray], cfg, *, device: str = "cpu") -> dict[str, np.ndarray]:
     dtype, dev = torch_dtype(cfg.dtype), torch_device(device)
     out: dict[str, torch.Tensor] = {}
@@ -68,6 +69,7 @@ def values(params: Mapping[str, np.ndarray], data: Mapping[str, np.ndarray], cfg
     return {k: to_numpy(v).astype(np_dtype(cfg.dtype)) for k, v in out.items()}
 
 
+# phase: other
 def broadcast_error() -> torch.Tensor:
     """The seed's ``In [49]``: raises ``RuntimeError: The size of tensor a (2) must match the size of
     tensor b (3) at non-singleton dimension 2``."""

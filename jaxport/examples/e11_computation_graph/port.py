@@ -134,8 +134,9 @@ def tensor_str(a: np.ndarray) -> str:
 
 
 def value_lines(vals: Mapping[str, np.ndarray]) -> list[str]:
-    """The seed's three printed outputs (torch also shows each grad_fn: ``examples/e11_computation_graph.py``
-    prints both frameworks' view of the graph), then every leaf's gradient and the graph's size."""
+    """The seed's three printed outputs (torch also shows each grad_fn; each framework's view of the
+    graph: :func:`graph_lines` here, the reference's ``grad_fn_lines``), then every leaf's gradient and
+    the graph's size."""
     grads = ", ".join(f"{k}.grad={tensor_str(vals[f'{k}.grad'])}" for k in LEAVES)
     n = {k: int(np.asarray(vals[f"graph.{k}"]).item()) for k in NODES}
     return [

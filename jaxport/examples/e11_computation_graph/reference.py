@@ -18,6 +18,7 @@ LEAVES = ("a", "w1", "w2", "w3", "w4")
 NODES = {"leaves": "AccumulateGrad", "mul": "MulBackward0", "add": "AddBackward0", "sub": "RsubBackward1"}
 
 
+# phase: other
 def build(params: Mapping[str, np.ndarray], dtype=torch.float32, device="cpu") -> dict[str, torch.Tensor]:
     """The seed's cells: five leaves with ``requires_grad=True``, then the forward pass (recording the graph)."""
     a = torch.tensor(params["a"], dtype=dtype, device=device, requires_grad=True)
@@ -51,6 +52,7 @@ def graph_counts(L: torch.Tensor) -> dict[str, int]:
     return {k: names.count(v) for k, v in NODES.items()}
 
 
+# phase: report
 def values(params: Mapping[str, np.ndarray], data: Mapping[str, np.ndarray], cfg, *, device: str = "cpu") -> dict[str, np.ndarray]:
     dtype = torch_dtype(cfg.dtype)
     t = build(params, dtype, torch_device(device))
@@ -64,6 +66,7 @@ def values(params: Mapping[str, np.ndarray], data: Mapping[str, np.ndarray], cfg
     }
 
 
+# phase: gradients
 def grad_fn_lines(params: Mapping[str, np.ndarray] | None = None) -> list[str]:
     """torch's view of the graph: the seed's outputs as torch prints them (with ``grad_fn``), then the
     chain from ``L.grad_fn`` down to the leaves' ``AccumulateGrad`` nodes."""

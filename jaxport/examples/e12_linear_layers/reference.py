@@ -15,6 +15,7 @@ from jaxport.reference import to_numpy, torch_device, torch_dtype
 FRAMEWORK = "torch"
 
 
+# phase: other
 def _load(module: torch.nn.Module, params: Mapping[str, np.ndarray], name: str) -> torch.nn.Module:
     """``module`` with the weights ``params[name + '.*']`` (the seed's layers were initialised by torch)."""
     own = {k[len(name) + 1:]: torch.tensor(v) for k, v in params.items() if k.startswith(name + ".")}
@@ -22,6 +23,7 @@ def _load(module: torch.nn.Module, params: Mapping[str, np.ndarray], name: str) 
     return module
 
 
+# phase: report
 def values(params: Mapping[str, np.ndarray], data: Mapping[str, np.ndarray], cfg, *, device: str = "cpu") -> dict[str, np.ndarray]:
     dtype = torch_dtype(cfg.dtype)
     device = torch_device(device)

@@ -7,12 +7,12 @@ creates them at the first ``step()``) and how many steps updated each parameter,
 state's names, so a JAX step can start from torch's exact optimizer state.
 """
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 
 import numpy as np
 import torch
 
-from jaxport.reference import Recorder, optimizer_state, to_numpy, torch_device, torch_dtype
+from jaxport.reference import RunContext, optimizer_state, to_numpy, training_reference
 from jaxport.spec import RefRun
 
 FRAMEWORK = "torch"
@@ -39,27 +39,16 @@ class MyCoolNet(torch.nn.Module):
         return output
 
 
-def train(
-    params: Mapping[str, np.ndarray],
-    data: Mapping[str, np.ndarray],
-    cfg,
-    *,
-    device: str = "cpu",
-    record: bool = False,
-    report: Callable[[str], None] | None = None,
-) -> RefRun:
-    rec = Recorder("E13 mycoolnet", FRAMEWORK, record, report)
-    dtype = torch_dtype(cfg.dtype)
-    device = torch_device(device)
-
+@training_reference
+def train(params: Mapping[str, np.ndarray], data: Mapping[str, np.ndarray], cfg, run: RunContext) -> RefRun:
     # phase: model
-    model = MyCoolNet(in_size=5, out_size=5).to(device=device, dtype=dtype)
-    model.load_state_dict({k: torch.tensor(v, dtype=dtype) for k, v in params.items()}, strict=True)
+    model = MyCoolNet(in_size=5, out_size=5).to(device=run.device, dtype=run.dtype)
+    model.load_state_dict({k: torch.tensor(v, dtype=run.dtype) for k, v in params.items()}, strict=True)
     # phase: update
     optimizer = torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=cfg.momentum)
 
     # phase: data
-    x = torch.tensor(data["x"], device=device, dtype=dtype)  # seed: torch.tensor([1.,2,3,4,5])
+    x = torch.tensor(data["x"], device=run.device, dtype=run.dtype)  # seed: torch.tensor([1.,2,3,4,5])
 
     # phase: update
     counts = {k: 0 for k, _ in model.named_parameters()}  # steps in which each parameter had a gradient
@@ -68,12 +57,12 @@ def train(
         out = model(x)
         # phase: loss
         loss = torch.sum((0 - out) ** 2)  # loss decreases as out->0
-        rec.loss(loss)
+        run.rec.loss(loss)
 
         # phase: gradients
         loss.backward()  # Calculate gradients
-        rec.step(optimizer_state(model, optimizer, ("momentum_buffer",), counts), {k: p.grad for k, p in model.named_parameters()},
-                 optimizer, dict(model.named_parameters()))
+        run.rec.step(optimizer_state(model, optimizer, counts=counts), {k: p.grad for k, p in model.named_parameters()},
+                     optimizer, dict(model.named_parameters()))
         # phase: update
         optimizer.step()  # Step all weights in the direction of gradient
         for k, p in model.named_parameters():
@@ -82,13 +71,13 @@ def train(
         optimizer.zero_grad()
         # phase: report
         if i % cfg.print_every == cfg.print_every - 1:
-            rec.print(f"Loss {i}: {loss.item()}")
+            run.rec.print(f"Loss {i}: {loss.item()}")
 
     # phase: report
-    run = rec.finish(optimizer_state(model, optimizer, ("momentum_buffer",), counts))
-    if report is not None:
+    result = run.rec.finish(optimizer_state(model, optimizer, counts=counts))
+    if run.report is not None:
         with torch.no_grad():
             out = to_numpy(model(x))
         body = np.array2string(out, precision=4, floatmode="fixed", separator=", ", prefix="tensor(")
-        report(f"model(x) = tensor({body})")
-    return run
+        run.report(f"model(x) = tensor({body})")
+    return result

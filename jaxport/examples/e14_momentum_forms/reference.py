@@ -17,6 +17,7 @@ from jaxport.reference import to_numpy, torch_device, torch_dtype
 FRAMEWORK = "torch"
 
 
+# phase: other
 class EMAMomentumSGD(torch.optim.Optimizer):
     """The notes' SGD with momentum: V = βV + (1-β)g, then w -= αV."""
 
@@ -51,6 +52,7 @@ def _run(make_optimizer, w0: torch.Tensor, grads: torch.Tensor, buffer: str) -> 
     return np.stack(ws), np.stack(bufs)
 
 
+# phase: report
 def values(params: Mapping[str, np.ndarray], data: Mapping[str, np.ndarray], cfg, *, device: str = "cpu") -> dict[str, np.ndarray]:
     dtype = torch_dtype(cfg.dtype)
     device = torch_device(device)

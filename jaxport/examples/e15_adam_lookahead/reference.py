@@ -8,18 +8,19 @@ Recorder keeps the parameters, Adam's ``exp_avg``, ``exp_avg_sq`` (zeros before 
 and ``step`` per parameter, the slow weights and LookAhead's step count, under the JAX state's names.
 """
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 
 import numpy as np
 import torch
 
 from jaxport.examples.e13_mycoolnet.reference import MyCoolNet
-from jaxport.reference import Recorder, to_numpy, torch_device, torch_dtype
+from jaxport.reference import RunContext, optimizer_state, to_numpy, training_reference
 from jaxport.spec import RefRun
 
 FRAMEWORK = "torch"
 
 
+# phase: other
 class Lookahead:
     """LookAhead: ``optimizer`` moves the fast weights (the model's); every k steps the slow weights
     move to the interpolation ``slow + alpha * (fast - slow)`` and the fast weights restart there."""
@@ -43,58 +44,43 @@ class Lookahead:
 
 
 def _state(model: torch.nn.Module, lookahead: Lookahead) -> dict:
-    """Parameters and the whole optimizer state, by the JAX state's names."""
-    adam = lookahead.optimizer.state
-    named = list(model.named_parameters())
-    out = {k: p for k, p in named}
-    for buffer in ("exp_avg", "exp_avg_sq"):
-        for k, p in named:
-            out[f"{buffer}.{k}"] = adam[p][buffer] if buffer in adam.get(p, {}) else torch.zeros_like(p)
-    for k, p in named:
-        out[f"count.{k}"] = np.int32(adam[p]["step"].item() if "step" in adam.get(p, {}) else 0)
+    """Parameters and the whole optimizer state, by the JAX state's names: the fast Adam's (its buffers
+    derived from its settings, its per-parameter steps), then the slow weights and LookAhead's step count."""
+    out = optimizer_state(model, lookahead.optimizer)
+    for k, p in model.named_parameters():
         out[f"slow.{k}"] = lookahead.slow[p]
     out["count"] = np.int32(lookahead.step_count)
     return out
 
 
-def train(
-    params: Mapping[str, np.ndarray],
-    data: Mapping[str, np.ndarray],
-    cfg,
-    *,
-    device: str = "cpu",
-    record: bool = False,
-    report: Callable[[str], None] | None = None,
-) -> RefRun:
-    rec = Recorder("E15 adam_lookahead", FRAMEWORK, record, report)
-    dtype = torch_dtype(cfg.dtype)
-    device = torch_device(device)
-
-    model = MyCoolNet(in_size=5, out_size=5).to(device=device, dtype=dtype)
-    model.load_state_dict({k: torch.tensor(v, dtype=dtype) for k, v in params.items()}, strict=True)
+# phase: update
+@training_reference
+def train(params: Mapping[str, np.ndarray], data: Mapping[str, np.ndarray], cfg, run: RunContext) -> RefRun:
+    model = MyCoolNet(in_size=5, out_size=5).to(device=run.device, dtype=run.dtype)
+    model.load_state_dict({k: torch.tensor(v, dtype=run.dtype) for k, v in params.items()}, strict=True)
     # Building a new network? Start with Adam: here as LookAhead's fast optimizer
     optimizer = Lookahead(torch.optim.Adam(model.parameters(), lr=cfg.lr, betas=cfg.betas, eps=cfg.eps),
                           k=cfg.k, alpha=cfg.alpha)
 
-    x = torch.tensor(data["x"], device=device, dtype=dtype)  # seed: torch.tensor([1.,2,3,4,5])
+    x = torch.tensor(data["x"], device=run.device, dtype=run.dtype)  # seed: torch.tensor([1.,2,3,4,5])
 
     for i in range(cfg.steps):
         out = model(x)
         loss = torch.sum((0 - out) ** 2)  # loss decreases as out->0
-        rec.loss(loss)
+        run.rec.loss(loss)
 
         loss.backward()  # Calculate gradients
-        rec.step(_state(model, optimizer), {k: p.grad for k, p in model.named_parameters()},
+        run.rec.step(_state(model, optimizer), {k: p.grad for k, p in model.named_parameters()},
                      optimizer, dict(model.named_parameters()))
         optimizer.step()  # Step all weights in the direction of gradient
         optimizer.zero_grad()
         if i % cfg.print_every == cfg.print_every - 1:
-            rec.print(f"Loss {i}: {loss.item()}")
+            run.rec.print(f"Loss {i}: {loss.item()}")
 
-    run = rec.finish(_state(model, optimizer))
-    if report is not None:
+    result = run.rec.finish(_state(model, optimizer))
+    if run.report is not None:
         with torch.no_grad():
             out = to_numpy(model(x))
         body = np.array2string(out, precision=4, floatmode="fixed", separator=", ", prefix="tensor(")
-        report(f"model(x) = tensor({body})")
-    return run
+        run.report(f"model(x) = tensor({body})")
+    return result

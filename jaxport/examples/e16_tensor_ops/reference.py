@@ -18,6 +18,7 @@ FRAMEWORK = "torch"
 INPUTS = ("a", "b", "c", "batch", "u", "v")
 
 
+# phase: report
 def values(params: Mapping[str, np.ndarray], data: Mapping[str, np.ndarray], cfg, *, device: str = "cpu") -> dict[str, np.ndarray]:
     dtype, dev = torch_dtype(cfg.dtype), torch_device(device)
     a, b, c, batch, u, v = (torch.tensor(data[k], dtype=dtype, device=dev) for k in INPUTS)  # copies

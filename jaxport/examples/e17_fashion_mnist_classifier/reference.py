@@ -12,18 +12,17 @@ instead of ``optim.Adam``.
 """
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn, optim
 
-from jaxport.reference import Recorder, ReplaySampler, optimizer_state, replay_epochs, torch_device, torch_dtype
+from jaxport.reference import ReplaySampler, RunContext, optimizer_state, replay_epochs, training_reference
 from jaxport.spec import RefRun
 
 FRAMEWORK = "torch"
-ADAM_BUFFERS = ("exp_avg", "exp_avg_sq")  # optimizer.state[p]'s tensors, recorded under these names
 
 
 # phase: model
@@ -58,30 +57,19 @@ def sequential() -> nn.Sequential:
 
 
 # phase: setup
-def train(
-    params: Mapping[str, np.ndarray],
-    data: Mapping[str, np.ndarray],
-    cfg,
-    *,
-    device: str = "cpu",
-    record: bool = False,
-    report: Callable[[str], None] | None = None,
-) -> RefRun:
-    rec = Recorder("E17 fashion_mnist_classifier", FRAMEWORK, record, report)
-    dtype = torch_dtype(cfg.dtype)
-    device = torch_device(device)
-
+@training_reference
+def train(params: Mapping[str, np.ndarray], data: Mapping[str, np.ndarray], cfg, run: RunContext) -> RefRun:
     # phase: data
-    images = torch.tensor(data["images"], device=device, dtype=dtype)
-    labels = torch.tensor(data["labels"], device=device, dtype=torch.int64)
+    images = torch.tensor(data["images"], device=run.device, dtype=run.dtype)
+    labels = torch.tensor(data["labels"], device=run.device, dtype=torch.int64)
     trainset = torch.utils.data.TensorDataset(images, labels)
     per_epoch = math.ceil(len(trainset) / cfg.batch_size)
     sampler = ReplaySampler(replay_epochs(data["idx"][: cfg.steps], data["mask"][: cfg.steps], per_epoch), len(trainset))
     trainloader = torch.utils.data.DataLoader(trainset, batch_size=cfg.batch_size, sampler=sampler)
 
     # phase: model
-    model = Classifier().to(device=device, dtype=dtype)
-    model.load_state_dict({k: torch.tensor(v, dtype=dtype) for k, v in params.items()}, strict=True)
+    model = Classifier().to(device=run.device, dtype=run.dtype)
+    model.load_state_dict({k: torch.tensor(v, dtype=run.dtype) for k, v in params.items()}, strict=True)
     # phase: loss
     criterion = nn.NLLLoss()
     # phase: update
@@ -100,14 +88,14 @@ def train(
             log_ps = model(images)
             # phase: loss
             loss = criterion(log_ps, labels)
-            rec.loss(loss)
+            run.rec.loss(loss)
 
             # phase: gradients
             optimizer.zero_grad()
             loss.backward()
-            if rec.record:  # (building the state costs a little: not when timed)
-                rec.step(optimizer_state(model, optimizer, ADAM_BUFFERS), {k: p.grad for k, p in model.named_parameters()},
-                         optimizer, dict(model.named_parameters()))
+            if run.record:  # (building the state costs a little: not when timed)
+                run.rec.step(optimizer_state(model, optimizer), {k: p.grad for k, p in model.named_parameters()},
+                             optimizer, dict(model.named_parameters()))
             # phase: update
             optimizer.step()
 
@@ -115,7 +103,7 @@ def train(
             running_loss += loss.item()
             batches += 1
         if batches == len(trainloader):  # a whole epoch (a run cut short prints no partial one)
-            rec.print(f"Training loss: {running_loss/len(trainloader)}")
+            run.rec.print(f"Training loss: {running_loss/len(trainloader)}")
 
     # phase: other
-    return rec.finish(optimizer_state(model, optimizer, ADAM_BUFFERS))
+    return run.rec.finish(optimizer_state(model, optimizer))

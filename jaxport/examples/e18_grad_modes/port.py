@@ -119,7 +119,7 @@ def graph_lines(cfg: Config = CONFIG) -> list[str]:
 
 def value_lines(vals: Mapping[str, np.ndarray]) -> list[str]:
     """The seed's ``>>> y.requires_grad`` (``False``), then each choice's gradient (the seed's ``print(y.grad_fn)``
-    is the one line only torch can print: ``examples/e18_grad_modes.py`` shows it beside the jaxpr)."""
+    is the one line only torch can print: the reference's ``grad_fn_lines``, beside :func:`graph_lines`' jaxpr)."""
     flag = lambda k: str(bool(np.asarray(vals[k]).item()))  # noqa: E731
     return [
         flag("y.requires_grad"),  # seed: >>> y.requires_grad

@@ -17,6 +17,7 @@ from jaxport.reference import to_numpy, torch_device, torch_dtype
 FRAMEWORK = "torch"
 
 
+# phase: report
 def values(params: Mapping[str, np.ndarray], data: Mapping[str, np.ndarray], cfg, *, device: str = "cpu") -> dict[str, np.ndarray]:
     dtype, device = torch_dtype(cfg.dtype), torch_device(device)
     out: dict[str, np.ndarray] = {}
@@ -72,6 +73,7 @@ def values(params: Mapping[str, np.ndarray], data: Mapping[str, np.ndarray], cfg
     return out
 
 
+# phase: gradients
 def grad_fn_lines(params: Mapping[str, np.ndarray] | None = None) -> list[str]:
     """The seed's two printed outputs that only torch can print: ``y.requires_grad`` and ``y.grad_fn``."""
     params = params or {"x": np.zeros(1, np.float32)}  # the seed's x

@@ -18,6 +18,7 @@ from jaxport.reference import to_numpy, torch_device, torch_dtype
 FRAMEWORK = "torch"
 
 
+# phase: report
 def values(params: Mapping[str, np.ndarray], data: Mapping[str, np.ndarray], cfg, *, device: str = "cpu") -> dict[str, np.ndarray]:
     dtype = torch_dtype(cfg.dtype)
     device = torch_device(device)

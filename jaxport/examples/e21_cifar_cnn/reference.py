@@ -13,7 +13,7 @@ gradients under the JAX state's names.
 """
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 
 import numpy as np
 import torch
@@ -22,7 +22,7 @@ import torch.optim as optim
 from torch.utils.data import DataLoader, TensorDataset
 
 from jaxport.examples.e22_manual_sgd_update.reference import Net  # the seed's Net, one definition
-from jaxport.reference import Recorder, ReplaySampler, optimizer_state, replay_epochs, torch_device, torch_dtype
+from jaxport.reference import ReplaySampler, RunContext, optimizer_state, replay_epochs, training_reference
 from jaxport.spec import RefRun
 
 FRAMEWORK = "torch"
@@ -39,30 +39,19 @@ def trainloader(trainset: TensorDataset, order: np.ndarray, mask: np.ndarray, ep
 
 
 # phase: setup
-def train(
-    params: Mapping[str, np.ndarray],
-    data: Mapping[str, np.ndarray],
-    cfg,
-    *,
-    device: str = "cpu",
-    record: bool = False,
-    report: Callable[[str], None] | None = None,
-) -> RefRun:
-    rec = Recorder("E21 cifar_cnn", FRAMEWORK, record, report)
-    dtype = torch_dtype(cfg.dtype)
-    device = torch_device(device)
-
+@training_reference
+def train(params: Mapping[str, np.ndarray], data: Mapping[str, np.ndarray], cfg, run: RunContext) -> RefRun:
     # phase: data
     # the normalised training set (no copy: from_numpy shares the array)
-    trainset = TensorDataset(torch.from_numpy(np.ascontiguousarray(data["images"])).to(dtype),
+    trainset = TensorDataset(torch.from_numpy(np.ascontiguousarray(data["images"])).to(run.dtype),
                              torch.from_numpy(np.asarray(data["labels"], dtype=np.int64)))
     order, mask = np.asarray(data["order"][: cfg.steps]), np.asarray(data["mask"][: cfg.steps])
     per_epoch = math.ceil(len(trainset) / cfg.batch_size)  # len(trainloader)
     epochs = math.ceil(cfg.steps / per_epoch)
 
     # phase: model
-    net = Net().to(device, dtype)
-    net.load_state_dict({k: torch.tensor(v, dtype=dtype) for k, v in params.items()}, strict=True)
+    net = Net().to(run.device, run.dtype)
+    net.load_state_dict({k: torch.tensor(v, dtype=run.dtype) for k, v in params.items()}, strict=True)
 
     # phase: loss
     criterion = nn.CrossEntropyLoss()
@@ -74,14 +63,14 @@ def train(
     running_loss = 0.0
 
     def state() -> dict:
-        return {**optimizer_state(net, optimizer, ("momentum_buffer",), counts), "running_loss": np.asarray(running_loss, dtype=np.float64)}  # a Python float
+        return {**optimizer_state(net, optimizer, counts=counts), "running_loss": np.asarray(running_loss, dtype=np.float64)}  # a Python float
 
     # phase: data
     for epoch in range(epochs):  # loop over the dataset multiple times
         running_loss = 0.0
         for i, batch in enumerate(trainloader(trainset, order, mask, epoch, cfg.batch_size), 0):
             # get the inputs; batch is a list of [inputs, labels]
-            inputs, labels = (x.to(device) for x in batch)
+            inputs, labels = (x.to(run.device) for x in batch)
 
             # zero the parameter gradients
             # phase: gradients
@@ -94,9 +83,9 @@ def train(
             loss = criterion(outputs, labels)
             # phase: gradients
             loss.backward()
-            rec.loss(loss)
-            if rec.record:  # (building the state costs a little: not when timed)
-                rec.step(state(), {k: p.grad for k, p in net.named_parameters()}, optimizer, dict(net.named_parameters()))
+            run.rec.loss(loss)
+            if run.record:  # (building the state costs a little: not when timed)
+                run.rec.step(state(), {k: p.grad for k, p in net.named_parameters()}, optimizer, dict(net.named_parameters()))
             # phase: update
             optimizer.step()
             for k, p in net.named_parameters():
@@ -106,12 +95,12 @@ def train(
             # phase: report
             running_loss += loss.item()
             if i % cfg.print_every == cfg.print_every - 1:  # blitz: print every 2000 mini-batches
-                rec.print(f"[{epoch + 1}, {i + 1:5d}] loss: {running_loss / cfg.print_every:.3f}")
+                run.rec.print(f"[{epoch + 1}, {i + 1:5d}] loss: {running_loss / cfg.print_every:.3f}")
                 running_loss = 0.0
 
     if len(order) % per_epoch == 0:
         running_loss = 0.0  # the next epoch would start from 0.0 (the JAX state resets at the epoch's end)
-    run = rec.finish(state())
-    if report is not None:
-        report("Finished Training")
-    return run
+    result = run.rec.finish(state())
+    if run.report is not None:
+        run.report("Finished Training")
+    return result

@@ -19,6 +19,7 @@ from jaxport.reference import to_numpy, torch_device, torch_dtype
 FRAMEWORK = "torch"
 
 
+# phase: update
 def _backward_clip_step(clip, params, data, cfg, device, dtype) -> tuple[dict, dict, dict, torch.Tensor, torch.Tensor]:
     """One notes-style step with ``clip``: returns grads before and after the clip, new params, loss, clip's return."""
     model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3)).to(device, dtype)
@@ -41,6 +42,7 @@ def _backward_clip_step(clip, params, data, cfg, device, dtype) -> tuple[dict, d
     return raw, clipped, stepped, loss, returned
 
 
+# phase: other
 def _clip_small(raw, total_norm, small_norm, device, dtype) -> tuple[dict, dict]:
     """``clip_grad_norm_(max_norm=small_norm / 2)`` on gradients whose total norm is ``small_norm``:
     ``g * (small_norm / total_norm)`` (``total_norm`` as clip_grad_norm_ returned it), clipped in place;
@@ -53,6 +55,7 @@ def _clip_small(raw, total_norm, small_norm, device, dtype) -> tuple[dict, dict]
     return small, {k: to_numpy(t.grad).copy() for k, t in ts.items()}
 
 
+# phase: report
 def values(params: Mapping[str, np.ndarray], data: Mapping[str, np.ndarray], cfg, *, device: str = "cpu") -> dict[str, np.ndarray]:
     dtype = torch_dtype(cfg.dtype)
     device = torch_device(device)

@@ -18,6 +18,7 @@ FRAMEWORK = "torch"
 LEAVES = ("a", "w1", "w2", "w3", "w4")
 
 
+# phase: gradients
 def make_fn(show: Callable[[torch.Tensor], None] = print) -> Callable[[torch.Tensor], torch.Tensor]:
     def fn(grad):
         show(grad)  # seed: print(grad)
@@ -25,6 +26,7 @@ def make_fn(show: Callable[[torch.Tensor], None] = print) -> Callable[[torch.Ten
     return fn
 
 
+# phase: other
 def backward(params: Mapping[str, np.ndarray], hooks=(), dtype=torch.float32, device="cpu", retain_first: bool = True):
     """E11's graph with ``hooks`` registered on ``c`` (in this order) and ``c.retain_grad()``
     (before the hooks, or after them: torch keeps the post-hook gradient either way); ``L.backward()``."""
@@ -43,6 +45,7 @@ def backward(params: Mapping[str, np.ndarray], hooks=(), dtype=torch.float32, de
     return L, c, dict(zip(LEAVES, (a, w1, w2, w3, w4)))
 
 
+# phase: report
 def values(params: Mapping[str, np.ndarray], data: Mapping[str, np.ndarray], cfg, *, device: str = "cpu") -> dict[str, np.ndarray]:
     dtype, device = torch_dtype(cfg.dtype), torch_device(device)
     grad = lambda t: to_numpy(t.grad).copy()  # noqa: E731

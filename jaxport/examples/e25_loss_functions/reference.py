@@ -21,6 +21,7 @@ FRAMEWORK = "torch"
 SETS = ("", "extreme.")
 
 
+# phase: other
 def _losses(d: Mapping[str, torch.Tensor], ignore_index: int) -> dict[str, np.ndarray]:
     out = {
         # Can get probability of each class by using softmax
@@ -53,6 +54,7 @@ def _losses(d: Mapping[str, torch.Tensor], ignore_index: int) -> dict[str, np.nd
     return out
 
 
+# phase: report
 def values(params: Mapping[str, np.ndarray], data: Mapping[str, np.ndarray], cfg, *, device: str = "cpu") -> dict[str, np.ndarray]:
     dtype = torch_dtype(cfg.dtype)
     device = torch_device(device)

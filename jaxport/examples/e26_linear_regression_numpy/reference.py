@@ -14,6 +14,7 @@ import numpy as np
 FRAMEWORK = "numpy"
 
 
+# phase: other
 class LinearRegression:
     def __init__(self, num_inputs, num_outputs, weights=None, bias=None):
         # seed: self.weights = np.random.randn(num_outputs, num_inputs); self.bias = np.random.randn(num_outputs)
@@ -29,6 +30,7 @@ class LinearRegression:
         return grad_w, grad_b
 
 
+# phase: gradients
 def mse_gradients(model: LinearRegression, X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """dL/dweights and dL/dbias of ``mean((predict(X) - y)**2)``, by the chain rule over ``get_gradients``."""
     grad_pred = 2 * (model.predict(X) - y) / X.shape[0]  # dL/dprediction, (N, 1)
@@ -36,6 +38,7 @@ def mse_gradients(model: LinearRegression, X: np.ndarray, y: np.ndarray) -> tupl
     return grad_pred.T @ grad_w, (grad_pred * grad_b).sum(axis=0)
 
 
+# phase: report
 def values(params: Mapping[str, np.ndarray], data: Mapping[str, np.ndarray], cfg, *, device: str = "cpu") -> dict[str, np.ndarray]:
     if device != "cpu":
         from jaxport.errors import UsageError

@@ -57,13 +57,13 @@ class Config:
     seed: NonNegative = 0  # the shuffle: random.Random(seed).shuffle(order) once per epoch (the seed's `shuffle`)
     data_seed: NonNegative = 0  # X, y: numpy.random.default_rng(data_seed) standard normals (seed: torch.randn)
     num_examples: Positive = 100  # seed: create_dummy_dataset(100, 4)
-    num_features: Positive = 4  # seed: 4 features each; PyTorchLinearRegression(4, 1)
     batch_size: Positive = 4  # seed: create_dummy_dataloader(X, y, batch_size=4)
 
 
 CONFIG = Config()
 
-SHAPES = {"linear_layer.weight": (1, 4), "linear_layer.bias": (1,)}
+NUM_FEATURES = 4  # seed: create_dummy_dataset(100, 4) for PyTorchLinearRegression(4, 1): the model's shape, not a setting
+SHAPES = {"linear_layer.weight": (1, NUM_FEATURES), "linear_layer.bias": (1,)}
 
 # torch.manual_seed(0); PyTorchLinearRegression(4, 1): its state_dict (float32 values, exact).
 DEFAULT_INIT = {
@@ -104,7 +104,7 @@ def make_data(cfg: Config) -> dict[str, np.ndarray]:
     (``X_batches`` (25, 4, 4), ``y_batches`` (25, 4, 1)) and the batch order of each step (``order``)."""
     t = np_dtype(cfg.dtype)
     rng = np.random.default_rng(cfg.data_seed)
-    X = rng.standard_normal((cfg.num_examples, cfg.num_features))  # seed: torch.randn((num_examples, num_features))
+    X = rng.standard_normal((cfg.num_examples, NUM_FEATURES))  # seed: torch.randn((num_examples, num_features))
     y = rng.standard_normal((cfg.num_examples, 1))  # seed: torch.randn((num_examples, 1)), 1 label each
     bx, by = create_batches(X, cfg.batch_size), create_batches(y, cfg.batch_size)
     return {"X": X.astype(t), "y": y.astype(t), "X_batches": np.stack(bx).astype(t), "y_batches": np.stack(by).astype(t),

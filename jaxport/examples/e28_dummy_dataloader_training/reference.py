@@ -8,13 +8,13 @@ follows from the run's steps (25 batch updates an epoch); a Recorder keeps every
 """
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 
 import numpy as np
 import torch
 
 from jaxport.examples.e27_pytorch_linear_regression.reference import PyTorchLinearRegression  # the seed's one class
-from jaxport.reference import Recorder, torch_device, torch_dtype
+from jaxport.reference import RunContext, training_reference
 from jaxport.spec import RefRun
 
 FRAMEWORK = "torch"
@@ -34,26 +34,15 @@ def create_dummy_dataloader(X, y, batch_size=4):
 
 
 # phase: setup
-def train(
-    params: Mapping[str, np.ndarray],
-    data: Mapping[str, np.ndarray],
-    cfg,
-    *,
-    device: str = "cpu",
-    record: bool = False,
-    report: Callable[[str], None] | None = None,
-) -> RefRun:
-    rec = Recorder("E28 dummy_dataloader_training", FRAMEWORK, record, report)
-    dtype = torch_dtype(cfg.dtype)
-    device = torch_device(device)
-
+@training_reference
+def train(params: Mapping[str, np.ndarray], data: Mapping[str, np.ndarray], cfg, run: RunContext) -> RefRun:
     # phase: data
-    X = torch.tensor(data["X"], device=device, dtype=dtype)  # 100 examples, 4 features each
-    y = torch.tensor(data["y"], device=device, dtype=dtype)
+    X = torch.tensor(data["X"], device=run.device, dtype=run.dtype)  # 100 examples, 4 features each
+    y = torch.tensor(data["y"], device=run.device, dtype=run.dtype)
     dataloader = create_dummy_dataloader(X, y, batch_size=cfg.batch_size)
     # phase: model
-    model = PyTorchLinearRegression(X.shape[1], 1).to(device, dtype)
-    model.load_state_dict({k: torch.tensor(v, dtype=dtype) for k, v in params.items()}, strict=True)
+    model = PyTorchLinearRegression(X.shape[1], 1).to(run.device, run.dtype)
+    model.load_state_dict({k: torch.tensor(v, dtype=run.dtype) for k, v in params.items()}, strict=True)
 
     # phase: data
     order = data["order"][: cfg.steps].tolist()  # the batch of every step, drawn up front
@@ -71,17 +60,17 @@ def train(
             prediction = model(features)
             # phase: loss
             loss = torch.nn.functional.mse_loss(prediction, labels)
-            rec.loss(loss)
+            run.rec.loss(loss)
             # phase: gradients
             loss.backward()
-            rec.step(dict(model.named_parameters()), {k: p.grad for k, p in model.named_parameters()},
-                     optimiser, dict(model.named_parameters()))
+            run.rec.step(dict(model.named_parameters()), {k: p.grad for k, p in model.named_parameters()},
+                         optimiser, dict(model.named_parameters()))
             # phase: update
             optimiser.step()
             # phase: gradients
             optimiser.zero_grad()
         # phase: report
         if len(epoch_batches) == len(dataloader):  # a whole epoch (a run cut short prints no partial one)
-            rec.print(f"Loss: {loss.item()}\n")  # seed: print("Loss:", loss.item()); print()
+            run.rec.print(f"Loss: {loss.item()}\n")  # seed: print("Loss:", loss.item()); print()
 
-    return rec.finish(dict(model.named_parameters()))
+    return run.rec.finish(dict(model.named_parameters()))
