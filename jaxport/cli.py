@@ -739,8 +739,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _fail(f"process {args.cluster.process_id}: the run failed ({type(e).__name__}: {first[:200]})", 1)
         if not getattr(args, "sets", None):
             raise
-        # --set can give a config the port was not written for (E13 --set momentum=0.0: torch keeps no
-        # momentum buffer then, the port's state still has one): one line, not a traceback
+        # --set can give a config a port was not written for (a user's port that assumes momentum > 0):
+        # one line, not a traceback
         sets = " ".join(f"--set {k}={v}" for k, v in args.sets)
         first = (str(e).strip().splitlines() or [""])[0]
         return _fail(f"{sets}: the run fails with this config ({type(e).__name__}: {first[:200]}); "

@@ -1,5 +1,6 @@
 """Seed sweeps (`jaxport compare --seeds`) and config overrides (`--set KEY=VALUE`)."""
 
+import dataclasses
 import json
 import os
 import re
@@ -177,10 +178,27 @@ def test_set_reaches_the_reference_too(capsys):
     assert finals[0] != finals[1]
 
 
-def test_set_a_config_the_port_cannot_run_is_one_line(capsys):
-    """E13's port keeps a momentum buffer in its state; momentum 0 (torch: no buffer) fails inside the run."""
+def test_set_a_field_that_changes_the_state_runs(capsys):
+    """momentum 0: torch's SGD keeps no momentum buffer, and neither does the state built for that config."""
     code, out, err = run_cli(capsys, "run", "E13", "--set", "momentum=0.0")
-    assert_one_line_error(code, err, "--set momentum=0.0", "the run fails with this config")
+    assert code == 0, err
+    code, out, err = run_cli(capsys, "compare", "E13", "--set", "momentum=0.0", "--dtype", "float64")
+    assert code == 0, out + err
+
+
+def test_set_a_config_the_port_cannot_run_is_one_line(capsys, monkeypatch):
+    """A port that cannot run a given config (here one planted to refuse momentum 0) fails inside the run:
+    one line naming the --set, exit 2, not a traceback."""
+    from jaxport.examples.e13_mycoolnet import port as e13
+
+    def picky(cfg):
+        if cfg.momentum == 0:
+            raise ValueError("this port needs momentum")
+        return e13.optim.sgd(cfg.lr, momentum=cfg.momentum)
+
+    monkeypatch.setattr(e13, "EXAMPLE", dataclasses.replace(e13.EXAMPLE, optimizer=picky))
+    code, out, err = run_cli(capsys, "run", "E13", "--set", "momentum=0.0")
+    assert_one_line_error(code, err, "--set momentum=0.0", "the run fails with this config", "this port needs momentum")
 
 
 @pytest.mark.parametrize(
