@@ -15,7 +15,7 @@ and the tolerance.
 
 import dataclasses
 import importlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -834,6 +834,32 @@ def _as_float64(v: np.ndarray) -> np.ndarray:
     return v.astype(np.float64) if np.issubdtype(v.dtype, np.floating) else v
 
 
+def update_terms(before: Tree, after: Tree, names: Sequence[str]) -> dict[str, np.ndarray]:
+    """Element by element, the magnitude of the terms one optimizer step computes each leaf of ``after`` from.
+
+    A leaf's new value is made of terms no larger than its old and new values (``β·m + (1-β)·g``:
+    ``|g| <= |m_t+1| + β|m_t|``), except where a parameter's update carries a buffer that cancelled: SGD's
+    ``buf = 0.9·buf + g`` with ``buf`` and ``g`` of a thousand and opposite signs leaves a buffer of a few
+    units, rounded at the thousand's ulp, and ``p - lr·buf`` carries that error, far above ``p``'s own
+    (E08 seed 5, step 20157: ``buf`` 1039 → 6.68, ``e`` ~1e-7). So a parameter's terms also include its
+    step ``|p_t+1 - p_t|`` times each of its buffers' cancellation ``max(|b_t|, |b_t+1|) / |b_t+1|`` (the
+    buffers named ``field.<param>``: ``momentum_buffer.e``, ``exp_avg.fc1.weight``); 1 where none cancels.
+    """
+    terms = {k: np.maximum(np.abs(before[k]), np.abs(after[k])) for k in after}
+    for k in names:
+        if k not in after or np.asarray(after[k]).dtype.kind != "f":
+            continue
+        p_old, p_new = np.asarray(before[k], np.float64), np.asarray(after[k], np.float64)
+        for b in after:
+            new = np.asarray(after[b])
+            if b == k or not b.endswith("." + k) or new.dtype.kind != "f" or new.shape != p_new.shape:
+                continue
+            old, new64 = np.abs(np.asarray(before[b], np.float64)), np.abs(new.astype(np.float64))
+            kappa = np.maximum(old, new64) / np.maximum(new64, np.finfo(new.dtype).tiny)
+            terms[k] = np.maximum(terms[k], kappa * np.abs(p_new - p_old))
+    return terms
+
+
 def _teacher_forced(example, cfg, device, label, ref: RefRun, data, recorded: np.ndarray, at: np.ndarray,
                     truth64: Tree | None = None) -> RegimeResult:
     """One JAX step from torch's state at step t, against torch's state at step t+1, at every recorded
@@ -870,7 +896,7 @@ def _teacher_forced(example, cfg, device, label, ref: RefRun, data, recorded: np
                              buffer_tol=tolerance(example.id, cfg.dtype, "buffers", device))
     apply = lambda dd, p, g, t: example.apply(p, g, dd, t, cfg)  # noqa: E731
     new = _batched(apply, d, jax.device_put(states, dev), jax.device_put(grads, dev), ts)
-    terms = {k: np.maximum(np.abs(states[k]), np.abs(nxt[k])) for k in nxt}
+    terms = update_terms(states, nxt, list(example.params_in(states)))
     parts = [compare_trees(label, "teacher_forced", {k: np.asarray(v) for k, v in new.items()}, nxt, steps,
                            tolerance(example.id, cfg.dtype, "teacher_forced", device), terms=terms)]
     if ref.updates is not None and cfg.dtype == "float32":

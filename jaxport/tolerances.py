@@ -38,8 +38,9 @@ is the envelope of ``|jax - ref|``.
 **terms** (teacher_forced, where the example's update stands alone: ``TrainingExample.has_update``). One optimizer step from identical
 inputs (torch's state and torch's gradients): the two results differ only by the arithmetic's
 rounding, a few roundings of the terms each element is made of (``p - lr·u``, ``β·m + (1-β)·g``),
-so element by element ``|jax - ref| <= ulps · eps · max(|x_t|, |x_t+1|)``, the old and new value
-bounding those terms.
+so element by element ``|jax - ref| <= ulps · eps · terms``: the old and new value bound those terms,
+and a parameter's also include its step times its buffers' cancellation, where ``β·m + g`` cancelled
+and ``p - lr·m`` carries the rounding of the larger terms (``harness.update_terms``).
 
 **reference** (free runs, optimizer buffers in them, steps that include a forward pass, and tests
 comparing a few operations directly). ``|jax - ref| <= atol + rtol · scale + factor · envelope``,
@@ -137,7 +138,8 @@ TABLE: dict[tuple[str, str, str], Tolerance] = {
         factor=32.0, judge="truth", ulps=8.0, own=2.0),
     ("float32", "teacher_forced", "cpu"): Tolerance(
         0.0, 0.0, "one optimizer step from torch's state with torch's gradients: identical inputs, so each element "
-        "differs only by the rounding of the terms it is made of, each at most its old or new value: Adam's chain "
+        "differs only by the rounding of the terms it is made of, each at most its old or new value (a parameter's: "
+        "or its step times its buffer's cancellation, harness.update_terms): Adam's chain "
         "(m, v, their corrections, sqrt, + eps, division, lr, p - u) rounds ~8 times in each framework, so 16 eps "
         "of those terms (+ the smallest normal number: XLA's CPU flushes subnormals to zero)",
         judge="terms", ulps=16.0),

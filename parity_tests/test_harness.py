@@ -196,3 +196,22 @@ def test_a_model_too_large_to_record_even_a_sample_is_refused_before_anything_ru
     assert main(["compare", "E03"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1
+
+
+def test_update_terms_cover_a_buffer_that_cancelled():
+    """E08 seed 5, step 20157 (float32): buf = 0.9·1039.1658 - 928.5663 = 6.68 and e = -2.0e-8 - 1e-8·buf.
+    The buffer is rounded at its terms' ulp (~1e-4), which lr carries into e (~1e-12), far above e's own
+    ulp: e's terms include its step times the buffer's cancellation; without a buffer they are |old|, |new|."""
+    f32 = np.float32
+    before = {"e": np.array([-2.0011994e-08], f32), "momentum_buffer.e": np.array([1039.1658], f32)}
+    buf = f32(0.9) * before["momentum_buffer.e"] + f32(-928.5663)
+    after = {"e": before["e"] - f32(1e-8) * buf, "momentum_buffer.e": buf}
+    terms = harness.update_terms(before, after, ["e"])
+    kappa = 1039.1658 / float(np.abs(buf[0]))
+    np.testing.assert_allclose(terms["e"], kappa * np.abs(after["e"].astype(np.float64) - before["e"]), rtol=1e-6)
+    assert terms["e"][0] > 100 * abs(float(after["e"][0]))  # the buffer's rounding, carried by lr, dominates
+    # the error one rounding of the buffer makes in e is inside 16 eps of those terms, not of |e|
+    err = 1e-8 * float(np.spacing(f32(935.0)))
+    assert err <= 16 * np.finfo(f32).eps * terms["e"][0] and err > 16 * np.finfo(f32).eps * abs(float(after["e"][0]))
+    plain = harness.update_terms({"a": np.array([2.0])}, {"a": np.array([-1.0])}, ["a"])
+    assert plain["a"][0] == 2.0
