@@ -5,7 +5,7 @@ Importing jaxport changes no global JAX setting. The CLI and the test suite call
 library functions always take explicit dtypes.
 """
 
-from jaxport._config import cpu_threads_from_env, enable_x64, limit_cpu_threads
+from jaxport._config import cpu_threads_from_env, enable_compilation_cache, enable_x64, limit_cpu_threads
 
-__all__ = ["cpu_threads_from_env", "enable_x64", "limit_cpu_threads"]
+__all__ = ["cpu_threads_from_env", "enable_compilation_cache", "enable_x64", "limit_cpu_threads"]
 __version__ = "0.1.0"

@@ -1,12 +1,22 @@
-"""Steady-state training-loop time: the JAX port against its reference, in one process.
+"""Time: the JAX port against its reference.
 
-JAX's loop is timed as a single compiled ``lax.scan`` over all steps (no printing); the first call
-(trace + compile + run) is reported apart as compile time. The reference runs its seed loop without
-recording or printing. Both: one warm-up, then the median of ``repeats`` timed runs.
+:func:`bench`, steady state in one process: JAX's loop is timed as a single compiled ``lax.scan`` over
+all steps (no printing); the first call (trace + compile + run) is reported apart as compile time. The
+reference runs its seed loop without recording or printing. Both: one warm-up, then the median of
+``repeats`` timed runs.
+
+:func:`startup`, whole processes as a user starts them (``jaxport bench --startup``): ``jaxport run
+E03`` and ``E08`` against the seeds' own scripts (:data:`SEED_SCRIPTS`, verbatim), and ``jaxport list``,
+each the median of ``repeats`` runs taken in turn, after one untimed run that fills the compilation
+cache (a first run ever is reported apart, with the cache off).
 """
 
+import os
 import statistics
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 from jaxport import harness, params, training
 from jaxport.spec import Example
@@ -43,3 +53,49 @@ def format_row(row: dict) -> str:
     return (f"{row['example']}  {row['steps']} steps {row['dtype']} {row['device']}:  jax {row['jax_steady_ms']:.1f} ms "
             f"(compile {row['jax_compile_ms']:.0f} ms)  {row['reference']} {row['torch_steady_ms']:.1f} ms  "
             f"→ {row['ratio']:.1f}× faster")
+
+
+SEED_SCRIPTS = Path(__file__).parent / "seed_scripts"  # the seeds' own E03 and E08 scripts, verbatim
+# (what is timed, what it is timed against, the target ratio; None: an absolute target in seconds)
+STARTUP = (
+    ("jaxport list", ["-m", "jaxport", "list"], None, 0.5),
+    ("jaxport run E03", ["-m", "jaxport", "run", "E03"], "e03_polynomial_autograd.py", 1.0),
+    ("jaxport run E08", ["-m", "jaxport", "run", "E08"], "e08_dynamic_net.py", 0.15),
+)
+
+
+def _wall(argv: list[str], env: dict[str, str] | None = None) -> float:
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, *argv], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    return time.perf_counter() - t0
+
+
+def startup(repeats: int = 5) -> list[dict]:
+    """Whole-process seconds, median of ``repeats``: each row ``{"what", "seconds", "against",
+    "against_seconds", "ratio", "target", "met", "first_run_seconds"}`` (``ratio``: ours / theirs)."""
+    rows = []
+    for what, argv, seed, target in STARTUP:
+        cold = _wall(argv, {**os.environ, "JAXPORT_COMPILATION_CACHE": "0"})  # a first run ever: compiles
+        _wall(argv)  # fills the cache
+        theirs = [str(SEED_SCRIPTS / seed)] if seed else None
+        ours_s, their_s = [], []
+        for _ in range(repeats):  # in turn, so a slow moment of the machine falls on both
+            ours_s.append(_wall(argv))
+            if theirs:
+                their_s.append(_wall(theirs))
+        ours = statistics.median(ours_s)
+        against = statistics.median(their_s) if theirs else None
+        ratio = ours / against if against else None
+        met = (ratio <= target) if ratio is not None else (ours <= target)
+        rows.append({"what": what, "seconds": ours, "against": f"the seed's {seed}" if seed else None,
+                     "against_seconds": against, "ratio": ratio, "target": target, "met": met,
+                     "first_run_seconds": cold})
+    return rows
+
+
+def format_startup(row: dict) -> str:
+    head = f"{row['what']:<16} {row['seconds']:.2f} s (first run, compiling: {row['first_run_seconds']:.2f} s)"
+    if row["ratio"] is None:
+        return f"{head}; target <= {row['target']} s: {'met' if row['met'] else 'MISSED'}"
+    return (f"{head}; {row['against']} {row['against_seconds']:.2f} s -> {row['ratio']:.2f}x "
+            f"(target <= {row['target']}x: {'met' if row['met'] else 'MISSED'})")

@@ -15,7 +15,7 @@ import typing
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from jaxport._config import cpu_threads_from_env, enable_x64, limit_cpu_threads
+from jaxport._config import cpu_threads_from_env, enable_compilation_cache, enable_x64, limit_cpu_threads
 from jaxport.errors import JaxportError, UsageError
 
 if typing.TYPE_CHECKING:
@@ -189,6 +189,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--all", action="store_true")
     p.add_argument("--repeats", type=_repeats, default=5, help="timed repeats after warm-up (median)")
     p.add_argument("--device", choices=("cpu", "gpu"), default="cpu")
+    p.add_argument("--startup", action="store_true",
+                   help="whole-process time instead: jaxport run E03/E08 against the seeds' scripts, and jaxport list")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_bench)
 
@@ -659,6 +661,18 @@ def _sweep(examples, args) -> int:
 def cmd_bench(args) -> int:
     from jaxport import bench
 
+    if args.startup:
+        if args.example or args.all or args.device != "cpu":
+            raise UsageError("--startup times its own fixed set (jaxport list, run E03, run E08) on the CPU; "
+                             "give it without examples, --all or --device")
+        rows = []
+        for row in bench.startup(args.repeats):
+            rows.append(row)
+            if not args.json:
+                print(bench.format_startup(row), flush=True)
+        if args.json:
+            print(json.dumps(rows, indent=1))
+        return 0
     rows = []
     for example in _examples(args):
         if example.kind != "training":
@@ -718,8 +732,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
         args.argv = list(sys.argv[1:] if argv is None else argv)
         args.cluster = _join_cluster(args)  # a process of a multi-process run joins before JAX's backend starts
-        enable_x64()  # before any array exists: float32 and float64 runs share one process
-        limit_cpu_threads(cpu_threads_from_env())  # see jaxport._config: small kernels, 2 cores
+        if args.command != "list":  # listing the catalog imports neither JAX nor torch
+            enable_x64()  # before any array exists: float32 and float64 runs share one process
+            limit_cpu_threads(cpu_threads_from_env())  # see jaxport._config: small kernels, 2 cores
+            enable_compilation_cache()  # a second run of an example loads its compiled loop
         code = args.func(args)
         sys.stdout.flush()  # a full disk or a closed pipe shows here, not after main has returned
         return code

@@ -1,10 +1,13 @@
-"""Shared inputs, made once in NumPy so both frameworks receive the same bits.
+"""Shared inputs, made once in NumPy so both frameworks receive the same bits, as the seeds make them.
 
-`torch.linspace` and `np.linspace` can differ in the last bit; building `x` here and handing the
-same array to JAX and to the reference removes that difference from every comparison.
+`torch.linspace` and `np.linspace` differ in the last bit (604 of the seeds' 2000 float32 points), and
+`torch.sin` in float32 is not NumPy's: :func:`sine_data` gives the seeds' own values, so a reference
+fed them is the seed's script bit for bit, and the same array goes to JAX.
 """
 
 import math
+from fractions import Fraction
+from pathlib import Path
 
 import numpy as np
 
@@ -21,15 +24,64 @@ def np_dtype(dtype: str) -> type:
         raise ValueError(f"dtype must be one of {sorted(DTYPES)}, got {dtype!r}") from None
 
 
-def sine_data(dtype: str, n: int = 2000) -> dict[str, np.ndarray]:
-    """The seeds' data: ``x = linspace(-pi, pi, 2000)``, ``y = sin(x)``, in ``dtype``.
+def torch_linspace(start: float, end: float, n: int, dtype: str) -> np.ndarray:
+    """``torch.linspace(start, end, n, dtype=dtype)`` on the CPU, bit for bit, in NumPy.
 
-    Computed in float64 and rounded once, so float32 and float64 runs see the same points.
+    torch's kernel is two-sided: value ``i`` is ``start + i*step`` in the first half (``i < n // 2``)
+    and ``end - (n-1-i)*step`` in the second, ``start``, ``end`` and ``step = (end - start)/(n - 1)``
+    each rounded to ``dtype`` first, and each value rounded once, as a fused multiply-add does. For
+    float32 a float64 evaluation is exact before that one rounding; for float64 the products and sums
+    are exact rationals (a float64 FMA's single rounding; ``np.longdouble`` is not enough: 2 of 10001
+    values on [0, 1] differ). ``parity_tests/test_data.py`` checks it against torch in both dtypes.
     """
-    x = np.linspace(-math.pi, math.pi, n)
-    y = np.sin(x)
     t = np_dtype(dtype)
-    return {"x": x.astype(t), "y": y.astype(t)}
+    s, e = t(start), t(end)
+    step = t((e - s) / t(n - 1)) if n > 1 else t(0)
+    half = n // 2
+    if t == np.float32:
+        i = np.arange(n, dtype=np.float64)
+        lo = np.float64(s) + np.float64(step) * i
+        hi = np.float64(e) - np.float64(step) * (n - 1 - i)
+        return np.where(i < half, lo, hi).astype(np.float32)
+    S, E, ST = Fraction(float(s)), Fraction(float(e)), Fraction(float(step))
+    return np.array([float(S + ST * i) if i < half else float(E - ST * (n - 1 - i)) for i in range(n)], dtype=np.float64)
+
+
+# torch.sin of the seeds' x (torch_linspace(-pi, pi, 2000)) in float32 and float64, as torch 2.13's CPU
+# kernels compute it (float32: SLEEF's vectorised sinf, which differs from NumPy's float32 sin in 256 of
+# the 2000 values and from the correctly rounded sine in 92). Written by write_seed_sine() with torch;
+# parity_tests/test_data.py recomputes it with torch and compares. Read here, so a JAX run needs no torch.
+SEED_SINE = Path(__file__).parent / "seed_sine.npz"
+
+
+def sine_data(dtype: str, n: int = 2000, *, made_by: str = "torch") -> dict[str, np.ndarray]:
+    """The seeds' data in ``dtype``, as their code makes it: ``x = torch.linspace(-math.pi, math.pi, 2000,
+    dtype=dtype)`` (:func:`torch_linspace`) and ``y = torch.sin(x)`` (:data:`SEED_SINE`, torch's own values;
+    for another ``n``, NumPy's sine of the same ``x``, which may differ from torch's in the last bit).
+
+    ``made_by="numpy"``: E01's seed, ``x = np.linspace(-math.pi, math.pi, 2000)``, ``y = np.sin(x)`` in
+    float64 (rounded once to ``dtype``).
+    """
+    if made_by == "numpy":
+        x64 = np.linspace(-math.pi, math.pi, n)
+        return {"x": x64.astype(np_dtype(dtype)), "y": np.sin(x64).astype(np_dtype(dtype))}
+    x = torch_linspace(-math.pi, math.pi, n, dtype)
+    if n == 2000:
+        with np.load(SEED_SINE) as stored:
+            y = stored[dtype]
+    else:
+        y = np.sin(x)
+    return {"x": x, "y": y.astype(np_dtype(dtype))}
+
+
+def write_seed_sine(path: Path = SEED_SINE) -> None:
+    """(Re)write :data:`SEED_SINE` with torch: ``torch.sin(torch.linspace(-pi, pi, 2000, dtype))`` per dtype."""
+    import torch
+
+    out = {}
+    for dtype, tdt in (("float32", torch.float32), ("float64", torch.float64)):
+        out[dtype] = torch.sin(torch.linspace(-math.pi, math.pi, 2000, dtype=tdt)).numpy()
+    np.savez(path, **out)
 
 
 def epoch_batches(seed: int, steps: int, n: int, batch_size: int, *, drop_last: bool = False) -> tuple[np.ndarray, np.ndarray]:

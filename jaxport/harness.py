@@ -23,6 +23,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jaxport._config import configure_torch
 from jaxport import params as params_mod
 from jaxport import reference
 from jaxport import training
@@ -324,7 +325,11 @@ def _on_device(example: Example, data: Mapping[str, Any], dev: jax.Device) -> di
 
 
 def reference_module(example: Example):
-    return importlib.import_module(example.reference)
+    """The example's reference module; for a torch one, torch is configured first (its threads)."""
+    module = importlib.import_module(example.reference)
+    if getattr(module, "FRAMEWORK", None) == "torch":
+        configure_torch()
+    return module
 
 
 def compare(

@@ -40,6 +40,7 @@ from typing import Any, Protocol, TypeVar
 
 import numpy as np
 
+from jaxport._config import configure_torch
 from jaxport.errors import DivergenceError, UsageError
 from jaxport.spec import RefRun
 
@@ -55,6 +56,8 @@ def torch_device(device: str):
     """torch's device for 'cpu' or 'gpu' (CUDA); a clear error when there is none."""
     import torch
 
+    configure_torch()  # torch's threads, as limit_cpu_threads asked: applied at torch's first use
+
     if device == "cpu":
         return torch.device("cpu")
     if device == "gpu":
@@ -67,6 +70,8 @@ def torch_device(device: str):
 def torch_dtype(dtype: str):
     """torch's dtype for 'float32' or 'float64'."""
     import torch
+
+    configure_torch()
 
     return {"float32": torch.float32, "float64": torch.float64}[dtype]
 

@@ -108,11 +108,13 @@ class TrainingExample(Example):
 
     def state(self, params: Mapping[str, Any], cfg: Any = None) -> dict[str, Any]:
         """The training state at ``params`` for ``cfg`` (default the seed's)."""
-        from jaxport import optim
-
         cfg = self.config if cfg is None else cfg
         p = {k: params[k] for k in self.param_shapes}
-        s = p if self.optimizer is None else optim.init_flat(self.optimizer(cfg), p)
+        s = p
+        if self.optimizer is not None:
+            from jaxport import optim  # (imports optax: only where there is an optimizer)
+
+            s = optim.init_flat(self.optimizer(cfg), p)
         return s if self.extra_state is None else {**s, **self.extra_state(p, cfg)}
 
     def params_in(self, state: Mapping[str, Any]) -> dict[str, Any]:

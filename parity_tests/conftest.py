@@ -4,10 +4,16 @@ Strict dtype promotion and rank-promotion errors make a silent float64 upcast or
 broadcast fail loudly instead of passing a comparison by luck.
 """
 
+import os
+
 import jax
 import pytest
 
 import jaxport
+
+# The CLI turns on JAX's persistent compilation cache in the user's cache folder; the suite runs it
+# in-process hundreds of times and leaves that folder alone (test_startup.py tests the cache in its own).
+os.environ.setdefault("JAXPORT_COMPILATION_CACHE", "0")
 
 jaxport.enable_x64()
 jaxport.limit_cpu_threads(jaxport.cpu_threads_from_env())  # as the CLI does

@@ -22,8 +22,14 @@ class PolynomialConfig:
 
 
 def make_data(cfg: PolynomialConfig) -> dict[str, np.ndarray]:
-    """``x = linspace(-pi, pi, 2000)``, ``y = sin(x)`` in ``cfg.dtype``, the same bits for both frameworks."""
+    """``x = torch.linspace(-pi, pi, 2000)``, ``y = torch.sin(x)`` in ``cfg.dtype``: the seeds' own bits
+    (:func:`jaxport.data.sine_data`), the same for both frameworks."""
     return sine_data(cfg.dtype)
+
+
+def make_numpy_data(cfg: PolynomialConfig) -> dict[str, np.ndarray]:
+    """E01's seed makes its data with NumPy: ``np.linspace(-pi, pi, 2000)``, ``np.sin(x)`` (float64)."""
+    return sine_data(cfg.dtype, made_by="numpy")
 
 
 def scalar(v) -> float:

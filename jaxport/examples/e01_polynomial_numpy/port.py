@@ -21,7 +21,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxport.catalog import identity
-from jaxport.examples._polynomial import SHAPES, PolynomialConfig, make_data
+from jaxport.examples._polynomial import SHAPES, PolynomialConfig, make_numpy_data
 from jaxport.spec import TrainingExample
 
 Params = dict[str, jax.Array]
@@ -76,7 +76,7 @@ EXAMPLE = TrainingExample(
     **identity(__name__),
     config=CONFIG,
     param_shapes=SHAPES,
-    make_data=make_data,
+    make_data=make_numpy_data,
     loss_and_grad=loss_and_grad,
     step=step,
     report_line=report_line,
