@@ -9,7 +9,7 @@ the seed's NumPy code) defines ``FRAMEWORK`` and ``train(params, data, cfg, *, d
 from collections.abc import Callable, Mapping
 import dataclasses
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 import numpy as np
 
@@ -78,7 +78,7 @@ class ValuesExample(Example):
 
     values: Callable[..., dict[str, Any]]
     value_lines: Callable[[Mapping[str, np.ndarray]], list[str]] | None = None  # the seed's printed lines
-    kind = "values"
+    kind: ClassVar[str] = "values"
 
 
 @dataclass(frozen=True, eq=False, kw_only=True)
@@ -104,7 +104,11 @@ class TrainingExample(Example):
     per_step: tuple[str, ...] = ()  # data keys whose leading axis is the step (E08's orders)
     prepare: Callable[[Mapping[str, Any]], dict[str, Any]] | None = None  # loop-invariant data, once per chunk
     batch_axes: Mapping[str, int] = dataclasses.field(default_factory=dict)  # what --data-parallel shards
-    kind = "training"
+    kind: ClassVar[str] = "training"
+
+    def __post_init__(self):
+        if self.step is None and not self.has_update:
+            raise TypeError(f"{self.label}: a TrainingExample needs a step, or an optimizer or update to derive one from")
 
     def state(self, params: Mapping[str, Any], cfg: Any = None) -> dict[str, Any]:
         """The training state at ``params`` for ``cfg`` (default the seed's)."""

@@ -1,8 +1,11 @@
 """The one training loop's compile: jaxport's XLA options on CPU, what they change and what they keep."""
 
+import dataclasses
+
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 
 from jaxport import harness, params, training
 from jaxport.examples.e03_polynomial_autograd import port as e03
@@ -71,3 +74,10 @@ def test_the_loop_still_nests_inside_a_users_jit():
     for k in direct:
         np.testing.assert_allclose(np.asarray(nested[k]), np.asarray(direct[k]), rtol=1e-6, err_msg=k)
         np.testing.assert_allclose(np.asarray(closed[k]), np.asarray(direct[k]), rtol=1e-6, err_msg=k)
+
+
+def test_a_training_example_needs_a_step_or_something_to_derive_it_from():
+    with pytest.raises(TypeError, match="needs a step, or an optimizer or update"):
+        dataclasses.replace(e03.EXAMPLE, step=None)
+    derived = dataclasses.replace(e03.EXAMPLE, step=None, update=lambda s, g, d, t, cfg: {k: s[k] - cfg.lr * g[k] for k in g})
+    assert derived.has_update and not e03.EXAMPLE.has_update
