@@ -245,3 +245,15 @@ def test_real_data_dir_and_seed_through_the_cli(tmp_path, capsys):
     assert e17.header_lines(dataclasses.replace(e17.CONFIG, data_dir=str(tmp_path))) == [
         f"Data: Fashion-MNIST ({tmp_path}): 130 training images, 3 batches of 64 an epoch"]
     assert e17.header_lines(e17.CONFIG)[0].startswith("Data: scikit-learn digits")
+
+
+def test_print_every_is_honoured_by_both_frameworks(capsys):
+    """--set print_every=N (not the seed's per-epoch print): both sides print the epoch's mean loss so far
+    every N batches, across the epoch boundary (24 batches an epoch of the digits)."""
+    lines = {}
+    for fw in ("jax", "torch"):
+        assert main(["run", "E17", "--framework", fw, "--set", "print_every=10", "--steps", "30"]) == 0
+        lines[fw] = [line for line in capsys.readouterr().out.splitlines() if line.startswith("Training loss: ")]
+    assert len(lines["jax"]) == len(lines["torch"]) == 3
+    ours, theirs = ([float(x.split(": ")[1]) for x in lines[fw]] for fw in ("jax", "torch"))
+    np.testing.assert_allclose(ours, theirs, rtol=1e-6)

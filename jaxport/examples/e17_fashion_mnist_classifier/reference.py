@@ -80,6 +80,9 @@ def train(params: Mapping[str, np.ndarray], data: Mapping[str, np.ndarray], cfg,
 
     # phase: data
     epochs = len(sampler.epochs)
+    # not in the seed: --set print_every=N other than an epoch prints the epoch's mean loss so far every N batches
+    every = None if cfg.print_every == len(trainloader) else cfg.print_every
+    t = 0
     for e in range(epochs):
         running_loss = 0
         batches = 0
@@ -102,7 +105,10 @@ def train(params: Mapping[str, np.ndarray], data: Mapping[str, np.ndarray], cfg,
             # phase: report
             running_loss += loss.item()
             batches += 1
-        if batches == len(trainloader):  # a whole epoch (a run cut short prints no partial one)
+            if every is not None and t % every == every - 1:  # the epoch's mean loss so far, every N batches
+                run.rec.print(f"Training loss: {running_loss/batches}")
+            t += 1
+        if every is None and batches == len(trainloader):  # a whole epoch (a run cut short prints no partial one)
             run.rec.print(f"Training loss: {running_loss/len(trainloader)}")
 
     # phase: other
