@@ -228,9 +228,12 @@ def _init(example, args):
     return example.init(args.seed)
 
 
+# (flag, argparse attribute, config field, why an example without the field has no use for the flag)
+_FIELD_FLAGS = (("--steps", "steps", "steps", "it runs no steps"), ("--lr", "lr", "lr", "it makes no update"),
+                ("--orders", "orders", "orders_file", "only E08 has per-step orders"),
+                ("--data-dir", "data_dir", "data_dir", "it reads no dataset files (E17 and E21 do)"))
 # config fields set by a flag of their own, never by --set
-_OWN_FLAGS = {"steps": "--steps", "lr": "--lr", "dtype": "--dtype", "seed": "--seed", "orders_file": "--orders",
-              "data_dir": "--data-dir"}
+_OWN_FLAGS = {**{key: flag for flag, _, key, _ in _FIELD_FLAGS}, "dtype": "--dtype", "seed": "--seed"}
 
 
 def _ranges(tp) -> tuple[typing.Any, list]:
@@ -363,11 +366,6 @@ def _check_path(flag: str, value: str | None) -> None:
         return
     except OSError as e:
         raise UsageError(f"{flag} {value}: {e.strerror or e}") from None
-
-
-_FIELD_FLAGS = (("--steps", "steps", "steps", "it runs no steps"), ("--lr", "lr", "lr", "it makes no update"),
-                ("--orders", "orders", "orders_file", "only E08 has per-step orders"),
-                ("--data-dir", "data_dir", "data_dir", "it reads no dataset files (E17 and E21 do)"))
 
 
 def _check_flags_apply(examples, args) -> None:

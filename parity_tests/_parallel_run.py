@@ -14,7 +14,6 @@ import json  # noqa: E402
 
 import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
-import numpy as np  # noqa: E402
 
 import jaxport  # noqa: E402
 from jaxport import catalog, harness, parallel, params, training  # noqa: E402
