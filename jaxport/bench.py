@@ -16,26 +16,55 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
+
+import jax
+import jax.numpy as jnp
 
 from jaxport import harness, params, training
 from jaxport.spec import Example
 
 
-def bench(example: Example, *, device: str = "cpu", repeats: int = 5) -> dict:
-    """``{"example", "jax_steady_ms", "torch_steady_ms", "ratio", "jax_compile_ms"}`` (+ settings)."""
-    cfg = example.config
+def _timed(fn: Callable[[], Any]) -> float:
+    """Seconds of one call, until its result is ready."""
+    t0 = time.perf_counter()
+    jax.block_until_ready(fn())
+    return time.perf_counter() - t0
+
+
+def bench(example: Example, cfg: Any = None, *, device: str = "cpu", repeats: int = 5) -> dict:
+    """``{"example", "jax_steady_ms", "torch_steady_ms", "ratio", "jax_compile_ms"}`` (+ settings).
+
+    A training example times its loop (each side's own ``seconds``: the loop, not the set-up); a values
+    example (E19's ResNet-18 step) one call of its ``values`` against the reference's (``steps`` 1).
+    ``cfg``: the example's config by default."""
+    cfg = example.config if cfg is None else cfg
     p0 = params.cast(example.init(), cfg.dtype)
     ref_mod = harness.reference_module(example)
     data = example.make_data(cfg)
+    if example.kind == "training":
+        def ours() -> float:
+            return training.train(example, p0, cfg, device=device).seconds
 
-    t0 = time.perf_counter()
-    training.train(example, p0, cfg, device=device)
-    first_ms = (time.perf_counter() - t0) * 1e3
-    jax_ms = statistics.median(training.train(example, p0, cfg, device=device).seconds * 1e3 for _ in range(repeats))
+        def theirs() -> float:
+            return ref_mod.train(p0, data, cfg, device=device).seconds
+    else:
+        on = jax.devices(device)[0]
+        placed = jax.device_put(({k: jnp.asarray(v) for k, v in p0.items()}, {k: jnp.asarray(v) for k, v in data.items()}), on)
+        values = jax.jit(example.values, static_argnums=2)
 
-    ref_mod.train(p0, data, cfg, device=device)  # warm-up
-    ref_ms = statistics.median(ref_mod.train(p0, data, cfg, device=device).seconds * 1e3 for _ in range(repeats))
+        def ours() -> float:
+            return _timed(lambda: values(*placed, cfg))
+
+        def theirs() -> float:
+            return _timed(lambda: ref_mod.values(p0, data, cfg, device=device))
+
+    first_ms = _timed(ours) * 1e3
+    jax_ms = statistics.median(ours() * 1e3 for _ in range(repeats))
+    theirs()  # warm-up
+    ref_ms = statistics.median(theirs() * 1e3 for _ in range(repeats))
     return {
         "example": example.id,
         "jax_steady_ms": jax_ms,
@@ -43,16 +72,17 @@ def bench(example: Example, *, device: str = "cpu", repeats: int = 5) -> dict:
         "ratio": ref_ms / jax_ms,
         "jax_compile_ms": max(0.0, first_ms - jax_ms),
         "reference": ref_mod.FRAMEWORK,
-        "steps": cfg.steps,
+        "steps": getattr(cfg, "steps", 1) if example.kind == "training" else 1,
         "dtype": cfg.dtype,
         "device": device,
+        "config": {k: v for k, v in vars(cfg).items() if v != getattr(example.config, k)},  # what --set changed
     }
 
 
 def format_row(row: dict) -> str:
-    return (f"{row['example']}  {row['steps']} steps {row['dtype']} {row['device']}:  jax {row['jax_steady_ms']:.1f} ms "
+    return (f"{row['example']}  {row['steps']} step{'s' if row['steps'] != 1 else ''} {row['dtype']} {row['device']}:  jax {row['jax_steady_ms']:.1f} ms "
             f"(compile {row['jax_compile_ms']:.0f} ms)  {row['reference']} {row['torch_steady_ms']:.1f} ms  "
-            f"→ {row['ratio']:.1f}× faster")
+            f"→ {row['ratio']:.1f}× faster" + "".join(f"  {k}={v}" for k, v in row.get("config", {}).items()))
 
 
 SEED_SCRIPTS = Path(__file__).parent / "seed_scripts"  # the seeds' own E03 and E08 scripts, verbatim

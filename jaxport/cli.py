@@ -189,6 +189,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--all", action="store_true")
     p.add_argument("--repeats", type=_repeats, default=5, help="timed repeats after warm-up (median)")
     p.add_argument("--device", choices=("cpu", "gpu"), default="cpu")
+    p.add_argument("--set", dest="sets", action="append", type=_key_value, metavar="KEY=VALUE", default=[],
+                   help="override a field of each example's config (repeatable), e.g. batch_size=64")
     p.add_argument("--startup", action="store_true",
                    help="whole-process time instead: jaxport run E03/E08 against the seeds' scripts, and jaxport list")
     p.add_argument("--json", action="store_true")
@@ -660,9 +662,9 @@ def cmd_bench(args) -> int:
     from jaxport import bench
 
     if args.startup:
-        if args.example or args.all or args.device != "cpu":
+        if args.example or args.all or args.device != "cpu" or args.sets:
             raise UsageError("--startup times its own fixed set (jaxport list, run E03, run E08) on the CPU; "
-                             "give it without examples, --all or --device")
+                             "give it without examples, --all, --device or --set")
         rows = []
         for row in bench.startup(args.repeats):
             rows.append(row)
@@ -671,13 +673,13 @@ def cmd_bench(args) -> int:
         if args.json:
             print(json.dumps(rows, indent=1))
         return 0
+    examples = _examples(args)
+    configs = [dataclasses.replace(e.config, **_set_overrides(e, args)) for e in examples]  # all checked first
+    for example, cfg in zip(examples, configs):
+        check_fits(example, cfg)
     rows = []
-    for example in _examples(args):
-        if example.kind != "training":
-            if not args.all:
-                raise UsageError(f"{example.label} has no training loop to time")
-            continue
-        row = bench.bench(example, device=args.device, repeats=args.repeats)
+    for example, cfg in zip(examples, configs):
+        row = bench.bench(example, cfg, device=args.device, repeats=args.repeats)
         rows.append(row)
         if not args.json:
             print(bench.format_row(row), flush=True)

@@ -37,7 +37,7 @@ import jax.numpy as jnp
 import numpy as np
 from flax import nnx
 
-from jaxport import convert
+from jaxport import conv, convert
 
 Params = Mapping[str, jax.Array]
 
@@ -239,8 +239,9 @@ class ResNet18(nnx.Module):
         """Everything before ``fc``: (N, 3, H, W) NCHW → (N, 512)."""
         x = jnp.transpose(x, (0, 2, 3, 1))  # NCHW -> NHWC
         x = nnx.relu(self.bn1(self.conv1(x), train=train))
-        # nn.MaxPool2d(3, stride=2, padding=1): flax pads with -inf for max, as torch
-        x = nnx.max_pool(x, (3, 3), strides=(2, 2), padding=((1, 1), (1, 1)))
+        # nn.MaxPool2d(3, stride=2, padding=1): padded with -inf, as torch; jaxport.conv's max_pool is
+        # nnx.max_pool with torch's gradient (a window's to its first maximum)
+        x = conv.max_pool(x, (3, 3), strides=(2, 2), padding=((1, 1), (1, 1)))
         for layer in (self.layer1, self.layer2, self.layer3, self.layer4):
             for block in layer:
                 x = block(x, train=train)

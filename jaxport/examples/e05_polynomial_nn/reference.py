@@ -2,8 +2,9 @@
 
 Changes from the seed: initial values come in as a ``state_dict`` (``load_state_dict(strict=True)``
 instead of torch's random init) and the data as arguments (the same numbers JAX gets); ``dtype`` and
-``device`` come from the run's settings; the seed's prints of its inputs (``x``, ``y``, ``p``, ``xx``)
-before training are left out; a Recorder keeps the trajectory.
+``device`` come from the run's settings; a Recorder keeps the trajectory. Its prints are the seed's,
+its inputs' (``x``, ``y``, ``p``, ``xx``) included: ``jaxport run E05 --framework torch`` prints what the
+seed's own script prints (``parity_tests/test_seed_scripts.py``).
 """
 
 from collections.abc import Mapping
@@ -25,11 +26,18 @@ def train(params: Mapping[str, np.ndarray], data: Mapping[str, np.ndarray], cfg:
     # Create Tensors to hold input and outputs. Both will be 2000-element 1D Tensors
     x = torch.tensor(data["x"], device=run.device, dtype=run.dtype)
     y = torch.tensor(data["y"], device=run.device, dtype=run.dtype)
+    if run.report is not None:
+        run.report(f"x tensor of inputs x, shape: {x.shape} contents:\n {x}")
+        run.report(f"y tensor of true outputs y, shape: {y.shape} contents:\n {y}")
 
     # Prepare the tensor of (x, x^2, x^3) values: x.unsqueeze(-1) has shape (2000, 1), p has shape
     # (3,), broadcasting gives (2000, 3), each column raised to its own power
     p = torch.tensor(data["p"].tolist(), device=run.device)  # the seed's torch.tensor([1, 2, 3]), int64
+    if run.report is not None:
+        run.report(f"p tensor of powers (x,x^2,x^3), shape: {p.shape} contents:\n {p}")
     xx = x.unsqueeze(-1).pow(p)
+    if run.report is not None:
+        run.report(f"xx tensor of x,x^2,x^3-values, shape: {xx.shape} contents:\n {xx}")
 
     # phase: model
     # The model as a sequence of layers: Linear(3, 1) computes xx A^T + b, (2000, 3) -> (2000, 1);

@@ -37,7 +37,7 @@ import jax.numpy as jnp
 import numpy as np
 from flax import nnx
 
-from jaxport import convert, params
+from jaxport import conv, convert, params
 from jaxport.catalog import identity
 from jaxport.data import np_dtype
 from jaxport.spec import NonNegative, ValuesExample
@@ -97,8 +97,9 @@ class Net(nnx.Module):
 
 
 def pool(x: jax.Array) -> jax.Array:
-    # nn.MaxPool2d(2, 2): window 2, stride 2 (nnx.max_pool's default stride is 1)
-    return nnx.max_pool(x, (2, 2), strides=(2, 2))
+    # nn.MaxPool2d(2, 2): window 2, stride 2 (nnx.max_pool's default stride is 1); jaxport.conv's
+    # max_pool is nnx.max_pool with torch's gradient (a window's to its first maximum)
+    return conv.max_pool(x, (2, 2), strides=(2, 2))
 
 
 # phase: setup
