@@ -1,12 +1,12 @@
 """Convolution and max-pooling as image patches times a matrix: the layer E19–E22 share on CPU.
 
 Why it exists. XLA's CPU convolution, and above all its gradient, is slow at the blitz's sizes: the
-seed's ``Net`` (E21, batch 4) took ~4.7 ms a step with ``lax.conv_general_dilated`` where torch's
-oneDNN kernels take ~2 ms (this machine, one thread each). The same convolution written as image
-patches (im2col: every kh×kw window's values side by side) times the kernel as a matrix is one
-``dot``, which XLA's CPU backend hands to a fast matrix library; E21's step falls to ~1.1 ms. It is
-the same arithmetic: each output is the dot product of a window with the kernel, summed over the
-kernel's (i, j, c) entries; only the order of the sum differs from XLA's convolution (both are
+seed's ``Net`` (E21, batch 4) takes ~3.5 ms a step with ``lax.conv_general_dilated`` where torch's
+oneDNN kernels take ~2.2 ms (this project's 2-core machine, one thread each). The same convolution
+written as image patches (im2col: every kh×kw window's values side by side) times the kernel as a
+matrix is one ``dot``, which XLA's CPU backend hands to a fast matrix library: E21's step falls to
+~1.1 ms, E19's ResNet-18 step from ~420 to ~75 ms. It is the same arithmetic: each output is the dot
+product of a window with the kernel; only the order of the sum differs from XLA's convolution (both
 within float32's rounding of the float64 result, which the parity harness checks).
 
 How it is used. :func:`conv_general_dilated` has ``lax.conv_general_dilated``'s signature, so a
@@ -16,9 +16,11 @@ dilation, groups) goes to ``lax.conv_general_dilated`` unchanged. :func:`max_poo
 ``nnx.max_pool`` for NHWC input with torch's gradient rule.
 
 The gradients are written out (``jax.custom_vjp``): the kernel's is patchesᵀ × output gradient
-(one ``dot``); the input's is the transposed convolution, the output gradient dilated by the stride,
-padded by kernel − 1 and correlated with the flipped kernel: again patches × matrix (a gather),
-where differentiating the patches would scatter kh·kw shifted copies back (slower here).
+(one ``dot``, its operands laid out so XLA's matrix library takes it); the input's is the transposed
+convolution: where the positions outnumber the kernel's entries, the output gradient dilated by the
+stride, padded by kernel − 1 and correlated with the flipped kernel (patches × matrix again, a
+gather); where the kernel is the larger (ResNet's layer4), output gradient × kernel matrix with
+each window entry's share put back in place (a scatter that copies no kernel).
 
 Max-pooling's gradient follows torch, not ``jnp.max``: torch sends a window's gradient to the
 *first* maximum in the window (row by row), while the gradient of a max-reduction splits it evenly
@@ -112,7 +114,9 @@ def _patch_conv_bwd(strides, pads, res, g):
     if by_channel:  # (O, C·kh·kw), torch's layout, back to HWIO (cancels against convert's transpose)
         dkernel = jnp.transpose(lax.dot_general(g2, cols2, (((0,), (0,)), ((), ()))).reshape(o, c, kh, kw), (2, 3, 1, 0))
     else:
-        dkernel = (cols2.T @ g2).reshape(kernel.shape)
+        # gᵀ (O, M) × patches (M, kh·kw·C), then transposed: as written, XLA would fold both transposes
+        # into one dot contracting the patches' leading axis, which its CPU runtime does ~4× slower
+        dkernel = lax.optimization_barrier(lax.optimization_barrier(g2.T) @ cols2).T.reshape(kernel.shape)
     (plo_h, phi_h), (plo_w, phi_w) = pads
     hp, wp = x_shape[1] + plo_h + phi_h, x_shape[2] + plo_w + phi_w  # the padded input's size
     if o * kh * kw < n * hp * wp:

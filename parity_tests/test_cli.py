@@ -95,6 +95,19 @@ def test_bench_json_shape(capsys):
     assert code == 0
     assert {"example", "jax_steady_ms", "torch_steady_ms", "ratio", "jax_compile_ms"} <= set(doc)
     assert doc["ratio"] == pytest.approx(doc["torch_steady_ms"] / doc["jax_steady_ms"])
+    assert doc["config"] == {}
+
+
+def test_bench_times_a_values_example_and_takes_set(capsys):
+    """A values example is one call of each side's ``values`` (E19's ResNet step is the one that matters;
+    E12 is quick); --set benches another config and the row says what it changed."""
+    code, out, _ = run_cli(capsys, "bench", "E12", "E02", "--repeats", "1", "--set", "dtype=float64", "--json")
+    assert code == 0, out
+    e12, e02 = json.loads(out)
+    assert e12["steps"] == 1 and e12["jax_steady_ms"] > 0 and e12["torch_steady_ms"] > 0
+    assert e12["dtype"] == e02["dtype"] == "float64" and e02["config"] == {"dtype": "float64"}
+    code, _, err = run_cli(capsys, "bench", "E02", "--set", "nope=1")
+    assert_one_line_error(code, err, "--set nope=1", "no field 'nope'")
 
 
 @pytest.mark.parametrize("framework", ["jax", "torch"])

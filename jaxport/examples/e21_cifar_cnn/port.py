@@ -27,8 +27,9 @@ default, scikit-learn's bundled digits resized to 3×32×32 (:mod:`jaxport.datas
 first 400 training images: 100 mini-batches of 4 an epoch, the blitz's 2 epochs = 200 steps. The
 cap is the parity harness's cost: ``compare`` records every step's parameters, momentum buffers and
 gradients (0.75 MB a step in float32, 1.5 MB in float64) and re-evaluates every step's gradients
-with the parameters batched, which XLA's CPU convolution does slowly (~60 ms a step): 200 steps keep
-``jaxport compare E21`` (both dtypes) near a minute on 2 cores. Keep ``compare --data-dir`` to a few
+with the parameters batched (the convolutions are :mod:`jaxport.conv`'s patches × matrix, E22's
+``Net``; XLA's own CPU convolution was ~3× slower): 200 steps keep ``jaxport compare E21`` (both
+dtypes) near a minute on 2 cores. Keep ``compare --data-dir`` to a few
 hundred ``--steps`` for the same reason. Either dataset is normalised as the blitz does, once, in
 NumPy float32; a float64 run gets those values widened. ``print_every`` is 50, not 2000: 2000
 mini-batches is 16% of a CIFAR-10 epoch, and 50 divides both an epoch of the digits (100) and one
