@@ -15,6 +15,26 @@ import jaxport
 # in-process hundreds of times and leaves that folder alone (test_startup.py tests the cache in its own).
 os.environ.setdefault("JAXPORT_COMPILATION_CACHE", "0")
 
+
+def _own_core() -> None:
+    """Under pytest-xdist (``-n 2``, the default: see pyproject.toml) each worker keeps to its own cores.
+
+    ``limit_cpu_threads`` starts JAX's one-thread pool on the first allowed core; two workers would
+    otherwise both run on core 0 and leave core 1 idle. Worker ``gwK`` keeps core ``K mod cores``
+    (its subprocesses inherit it)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not worker.startswith("gw") or not hasattr(os, "sched_setaffinity"):
+        return
+    cores = sorted(os.sched_getaffinity(0))
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    if workers <= 1 or len(cores) < 2:
+        return
+    k = int(worker[2:])
+    share = max(1, len(cores) // workers)
+    os.sched_setaffinity(0, cores[(k * share) % len(cores):][:share] or cores[:share])
+
+
+_own_core()
 jaxport.enable_x64()
 jaxport.limit_cpu_threads(jaxport.cpu_threads_from_env())  # as the CLI does
 jax.config.update("jax_numpy_dtype_promotion", "strict")
