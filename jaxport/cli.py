@@ -149,6 +149,8 @@ def _add_settings(p: argparse.ArgumentParser, *, dtype_choices: Sequence[str], d
     p.add_argument("--dtype", choices=dtype_choices, help=dtype_help)
     p.add_argument("--device", choices=("cpu", "gpu"), default="cpu", help="where both frameworks run (default cpu)")
     p.add_argument("--orders", type=_path, metavar="PATH", help="E08: the per-step orders as a JSON list of 4, 5 or 6 (default: drawn from --seed)")
+    p.add_argument("--data", type=_path, metavar="PATH", help="an .npz of named arrays replacing the example's own data for both "
+                   "frameworks (e.g. x and y for E01-E08; names, shapes and dtypes as the example's)")
     p.add_argument("--data-dir", type=_path, metavar="DIR", help="E17/E21: the real dataset's files (Fashion-MNIST IDX, CIFAR-10 binary); "
                    "default: an offline dataset shipped in a package, named in the output")
     p.add_argument("--json", action="store_true", help="print one JSON document instead of text")
@@ -371,6 +373,20 @@ def _check_path(flag: str, value: str | None) -> None:
         raise UsageError(f"{flag} {value}: {e.strerror or e}") from None
 
 
+def _with_data(examples, args) -> list:
+    """``--data PATH``: the one example named, its data replaced by the file's arrays (:func:`jaxport.data.with_file`)."""
+    if not getattr(args, "data", None):
+        return list(examples)
+    from jaxport import data
+
+    _check_path("--data", args.data)
+    if len(examples) != 1:
+        raise UsageError(f"--data gives one example's arrays; name one example, not {len(examples)}")
+    if examples[0].kind != "training":
+        raise UsageError(f"--data: {examples[0].label} trains nothing; --data replaces a training example's data")
+    return [data.with_file(examples[0], args.data)]
+
+
 def _check_flags_apply(examples, args) -> None:
     """A flag for a config field is refused when none of the examples given has the field (``run E10
     --steps 5``: E10 trains nothing); with several examples it applies to those that have it."""
@@ -445,11 +461,13 @@ def cmd_run(args) -> int:
 
     from jaxport import checkpoint, params, training
 
-    (example,) = _examples(argparse.Namespace(all=False, example=args.example))
+    (example,) = _with_data(_examples(argparse.Namespace(all=False, example=args.example)), args)
     _check_flags_apply([example], args)
     init = _init(example, args)
     cfg = dataclasses.replace(example.config, **_config(example, args, dtype=args.dtype))
     check_fits(example, cfg)
+    if args.data:
+        example.make_data(cfg)  # the file checked before anything runs
     p0 = params.cast(init, cfg.dtype, source=f"--init {args.init}" if args.init else "initial values")
     report = None if args.json else print
     if example.kind == "values":
@@ -582,12 +600,14 @@ def cmd_compare(args) -> int:
 
     if args.plot:
         report.check_plot_path(Path(args.plot))
-    examples = _examples(args)
+    examples = _with_data(_examples(args), args)
     _check_flags_apply(examples, args)
     for example in examples:  # every flag checked against every example before anything runs
         overrides = _config(example, args)
         for dtype in _dtypes(example, args):
             check_fits(example, dataclasses.replace(example.config, **overrides, dtype=dtype))
+            if args.data:
+                example.make_data(dataclasses.replace(example.config, **overrides, dtype=dtype))
     if args.seeds is not None:
         if args.plot:
             raise UsageError("--plot draws one comparison; give it without --seeds")

@@ -7,7 +7,10 @@ fed them is the seed's script bit for bit, and the same array goes to JAX.
 
 import math
 from fractions import Fraction
+import dataclasses
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -108,3 +111,69 @@ def epoch_batches(seed: int, steps: int, n: int, batch_size: int, *, drop_last: 
             idx[e * per_epoch + b, : len(rows)] = rows
             mask[e * per_epoch + b, : len(rows)] = True
     return idx[:steps], mask[:steps]
+# appended to jaxport/data.py
+
+
+def load_file(path: str | Path, defaults: Mapping[str, np.ndarray], *, source: str) -> dict[str, np.ndarray]:
+    """An ``.npz`` of named arrays replacing some of an example's data (``--data PATH``).
+
+    ``defaults`` is what the example's ``make_data`` gives for the run's config: the names, shapes and
+    dtypes the file must match. Each array in the file replaces the default of its name; names it does
+    not give keep the example's. Only floating arrays (inputs, targets) come from a file: integer ones
+    (E08's orders, E21's shuffle and labels) are drawn from ``--seed`` or read with ``--data-dir``. Floating arrays keep their values
+    exactly when the run's dtype holds them (float32 data in a float64 run are widened; float64 data
+    in a float32 run must already be float32 values, or the run would silently use others).
+
+    Raises:
+        UsageError: a missing or unreadable file, not an ``.npz``; a name the example does not take; a
+            shape or kind that differs from the example's; a non-finite value; a float64 value a
+            float32 run would round. One line naming the file, the array and what was expected.
+    """
+    p = Path(path)
+    floats = {k: np.asarray(v) for k, v in defaults.items() if np.asarray(v).dtype.kind == "f"}
+    expected = ", ".join(f"{k}{list(v.shape)} {v.dtype}" for k, v in floats.items()) or "nothing"
+    if p.suffix.lower() != ".npz":
+        raise UsageError(f"{source}: expected an .npz of named arrays ({expected}), got a {p.suffix or 'suffix-less'} file")
+    try:
+        with np.load(p, allow_pickle=False) as f:
+            given = {k: f[k] for k in f.files}
+    except FileNotFoundError:
+        raise UsageError(f"{source}: no such file") from None
+    except (OSError, ValueError, EOFError) as e:
+        raise UsageError(f"{source}: not a readable .npz ({str(e).splitlines()[0][:120] if str(e) else type(e).__name__})") from None
+    if not given:
+        raise UsageError(f"{source}: the file holds no arrays; expected some of: {expected}")
+    out = dict(defaults)
+    for name, value in given.items():
+        if name not in defaults:
+            raise UsageError(f"{source}: unknown array {name!r}; this example's data are: {expected}")
+        want = np.asarray(defaults[name])
+        if value.shape != want.shape:
+            raise UsageError(f"{source}: array {name!r} has shape {list(value.shape)}, expected {list(want.shape)}")
+        if want.dtype.kind == "f":
+            if value.dtype.kind not in "fiu" or value.dtype.kind == "b":
+                raise UsageError(f"{source}: array {name!r} has dtype {value.dtype}, expected real numbers ({want.dtype})")
+            if not np.all(np.isfinite(value)):
+                raise UsageError(f"{source}: array {name!r} has a non-finite value "
+                                 f"({value.ravel()[~np.isfinite(value.ravel())][0]})")
+            held = value.astype(want.dtype)
+            if not np.array_equal(held.astype(np.float64), value.astype(np.float64)):
+                i = int(np.flatnonzero(held.astype(np.float64) != value.astype(np.float64))[0])
+                raise UsageError(f"{source}: array {name!r} holds {float(value.ravel()[i])!r}, which {want.dtype} cannot hold "
+                                 f"exactly; expected {want.dtype} values (round them yourself), or --dtype float64")
+            out[name] = held
+        else:  # indices and labels: drawn from --seed or read by --data-dir, where their ranges are known
+            raise UsageError(f"{source}: array {name!r} ({want.dtype}) is not data a file can give: it is drawn from "
+                             f"--seed or read with --data-dir; this example's --data takes: {expected}")
+    return out
+
+
+def with_file(example: Any, path: str | Path) -> Any:
+    """``example`` whose ``make_data`` takes the arrays of ``path`` (:func:`load_file`) over its own, for
+    every config it is asked for (the harness's float64 truth gets the same values, widened)."""
+    own = example.make_data
+
+    def make_data(cfg: Any) -> dict[str, np.ndarray]:
+        return load_file(path, own(cfg), source=f"--data {path}")
+
+    return dataclasses.replace(example, make_data=make_data)
