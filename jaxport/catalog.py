@@ -3,9 +3,16 @@
 An example is named by its id or its name: ``E03``, ``e03`` and ``polynomial_autograd`` are the same.
 """
 
+import dataclasses
 import importlib
 import importlib.util
+import os
+import re
+import sys
+import traceback
 from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
 
 from jaxport.errors import UsageError
 from jaxport.spec import Example
@@ -98,8 +105,91 @@ def is_implemented(e: Entry) -> bool:
     return importlib.util.find_spec(e.module) is not None
 
 
+def is_user_port(name: str) -> bool:
+    """Whether ``name`` names a user's own port file (``my_port.py``, ``path/to/port``) rather than a catalog id."""
+    return name.endswith(".py") or "/" in name or os.sep in name
+
+
+def _import_file(path: Path, what: str) -> ModuleType:
+    """Import a ``.py`` file as a module of its own (named after its path, so two files never clash)."""
+    if not path.is_file():
+        raise UsageError(f"{what} {path}: no such file (expected a .py file)")
+    if path.suffix != ".py":
+        raise UsageError(f"{what} {path}: expected a .py file")
+    resolved = path.resolve()
+    name = "jaxport_user." + re.sub(r"\W", "_", str(resolved.with_suffix(""))).strip("_")
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, resolved)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except Exception as e:  # the user's code: one line naming the file and what it raised
+        del sys.modules[name]
+        where = next((f"line {f.lineno}" for f in reversed(traceback.extract_tb(e.__traceback__))
+                      if Path(f.filename).resolve() == resolved), "")
+        first = (str(e).strip().splitlines() or [""])[0][:200]
+        raise UsageError(f"{what} {path}: importing it raised {type(e).__name__}{' at ' + where if where else ''}: "
+                         f"{first}") from None
+    return module
+
+
+def load_user(source: str, *, module: bool = False) -> Example:
+    """A user's own example: ``source`` a ``.py`` file (``jaxport compare my_port.py``) or, with
+    ``module=True``, an importable module (``--module pkg.my_port``) defining ``EXAMPLE``, a
+    :class:`~jaxport.spec.TrainingExample` or :class:`~jaxport.spec.ValuesExample` naming its own ``id``,
+    ``name`` and ``reference``. The reference is a dotted module name, or a ``.py`` file (relative to
+    the port's folder) defining ``FRAMEWORK`` and ``train`` or ``values``, as the catalog's references do.
+
+    Raises:
+        UsageError: one line naming the file or module: missing, raising on import, without
+            ``EXAMPLE``, ``EXAMPLE`` not an example, or a reference that cannot be found.
+    """
+    from jaxport.spec import TrainingExample, ValuesExample
+
+    what = "--module" if module else "port file"
+    if module:
+        try:
+            mod = importlib.import_module(source)
+        except Exception as e:
+            raise UsageError(f"--module {source}: importing it raised {type(e).__name__}: "
+                             f"{(str(e).strip().splitlines() or [''])[0][:200]}") from None
+        folder = Path(mod.__file__).parent if getattr(mod, "__file__", None) else Path.cwd()
+    else:
+        mod = _import_file(Path(source), what)
+        folder = Path(source).resolve().parent
+    example = getattr(mod, "EXAMPLE", None)
+    if example is None:
+        raise UsageError(f"{what} {source}: defines no EXAMPLE; expected EXAMPLE = TrainingExample(id=..., name=..., "
+                         "reference=..., ...) or ValuesExample(...) (see docs/porting.md)")
+    if not isinstance(example, (TrainingExample, ValuesExample)):
+        raise UsageError(f"{what} {source}: EXAMPLE is a {type(example).__name__}, expected a jaxport.spec.TrainingExample "
+                         "or ValuesExample")
+    ref = example.reference
+    if ref.endswith(".py"):
+        ref_path = (folder / ref).resolve()
+        if not ref_path.is_file():
+            raise UsageError(f"{what} {source}: its reference {ref} is not a file (looked for {ref_path})")
+        return dataclasses.replace(example, reference=str(ref_path))
+    if importlib.util.find_spec(ref.split(".")[0]) is None:
+        raise UsageError(f"{what} {source}: its reference module {ref!r} cannot be imported (expected a dotted "
+                         "module name or a .py file next to the port)")
+    return example
+
+
+def reference_module(reference: str) -> ModuleType:
+    """The reference module named by an example's ``reference``: a dotted name, or a ``.py`` file's path."""
+    if reference.endswith(".py"):
+        return _import_file(Path(reference), "reference file")
+    return importlib.import_module(reference)
+
+
 def load(name: str) -> Example:
-    """The JAX port of an example. Raises UsageError if it is unknown or not implemented yet."""
+    """The JAX port of an example: a catalog id or name, or a user's port file (:func:`load_user`).
+    Raises UsageError if it is unknown or not implemented yet."""
+    if is_user_port(name):
+        return load_user(name)
     e = entry(name)
     if not is_implemented(e):
         raise UsageError(f"{e.id} {e.name} is in the catalog but not implemented yet (see `jaxport list`)")

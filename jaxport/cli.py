@@ -165,7 +165,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_list)
 
     p = sub.add_parser("run", help="train one example and print the seed's lines")
-    p.add_argument("example", help="an id (E03, e03) or a name (polynomial_autograd)")
+    p.add_argument("example", nargs="?", help="an id (E03, e03), a name (polynomial_autograd), or your own port file (my_port.py)")
+    p.add_argument("--module", metavar="PKG.MOD", help="your own port as an importable module defining EXAMPLE (instead of a file)")
     p.add_argument("--framework", choices=("jax", "torch", "numpy", "reference"), default="jax",
                    help="the JAX port (default), or the reference: torch (NumPy for E01); 'reference' names either")
     p.add_argument("--save", type=_path, metavar="PATH", help="write the trained parameters: .pth (a torch state_dict), "
@@ -179,7 +180,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("compare", help="run JAX and the reference, check every parity regime")
-    p.add_argument("example", nargs="*", help="ids or names; or --all")
+    p.add_argument("example", nargs="*", help="ids or names, or your own port files (my_port.py); or --all")
+    p.add_argument("--module", metavar="PKG.MOD", help="your own port as an importable module defining EXAMPLE")
     p.add_argument("--all", action="store_true", help="every implemented example")
     _add_settings(p, dtype_choices=("float32", "float64", "both"), dtype_help="default: both with --all, else the seed's",
                   seeds=True)
@@ -213,14 +215,15 @@ def build_parser() -> argparse.ArgumentParser:
 def _examples(args):
     from jaxport import catalog
 
-    if args.all and args.example:
+    module = getattr(args, "module", None)
+    if args.all and (args.example or module):
         raise UsageError("give an example or --all, not both")
     if args.all:
         return catalog.implemented()
-    if not args.example:
-        raise UsageError("name an example (e.g. E03) or pass --all")
-    names = [args.example] if isinstance(args.example, str) else args.example
-    return [catalog.load(n) for n in names]
+    if not args.example and not module:
+        raise UsageError("name an example (e.g. E03), your own port file (my_port.py) or --module, or pass --all")
+    names = [args.example] if isinstance(args.example, str) else list(args.example or ())
+    return [catalog.load(n) for n in names] + ([catalog.load_user(module, module=True)] if module else [])
 
 
 def _init(example, args):
@@ -461,7 +464,10 @@ def cmd_run(args) -> int:
 
     from jaxport import checkpoint, params, training
 
-    (example,) = _with_data(_examples(argparse.Namespace(all=False, example=args.example)), args)
+    examples = _examples(argparse.Namespace(all=False, example=args.example, module=args.module))
+    if len(examples) != 1:
+        raise UsageError("run takes one example: a catalog id, a port file, or --module, not both")
+    (example,) = _with_data(examples, args)
     _check_flags_apply([example], args)
     init = _init(example, args)
     cfg = dataclasses.replace(example.config, **_config(example, args, dtype=args.dtype))

@@ -14,7 +14,6 @@ and the tolerance.
 """
 
 import dataclasses
-import importlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -326,7 +325,9 @@ def _on_device(example: Example, data: Mapping[str, Any], dev: jax.Device) -> di
 
 def reference_module(example: Example):
     """The example's reference module; for a torch one, torch is configured first (its threads)."""
-    module = importlib.import_module(example.reference)
+    from jaxport import catalog
+
+    module = catalog.reference_module(example.reference)  # a dotted name, or a user's .py file
     if getattr(module, "FRAMEWORK", None) == "torch":
         configure_torch()
     return module
