@@ -88,7 +88,7 @@ def _torch_init(torch_model: Callable[[], Any], seed: int) -> dict[str, np.ndarr
 def example(*, torch_model: Callable[[], Any], nnx_model: Callable[[nnx.Rngs], nnx.Module],
             loss: str | tuple[Callable, Callable], optimizer: Callable[[Any], Any],
             data: Mapping[str, np.ndarray], steps: int = 100, batches: bool = False, name: str = "my_model",
-            print_every: int = 10, id: str = "U00") -> TrainingExample:
+            print_every: int = 10, id: str = "U00", sequential_attr: str | None = "layers") -> TrainingExample:
     """A training example (and its torch reference) from a model pair, a loss and a torch optimizer.
 
     Args:
@@ -102,6 +102,9 @@ def example(*, torch_model: Callable[[], Any], nnx_model: Callable[[nnx.Rngs], n
         data: ``x`` (the model's input) and ``y`` (the target); with ``batches=True`` each has a
             leading step axis (step t trains on ``x[t]``, ``y[t]``), else every step sees all of it.
         steps, print_every: the run's length and how often it prints ``t loss``.
+        sequential_attr: the nnx attribute that stands for a top-level ``nn.Sequential`` (its name is
+            dropped from the keys: ``layers.0.kernel`` → ``0.weight``); ``None`` keeps every name
+            (``nn.TransformerEncoder``'s own ``layers`` ModuleList is part of torch's keys).
     """
     torch_loss, jax_loss = _losses(loss)
     if set(data) != {"x", "y"}:
@@ -117,9 +120,18 @@ def example(*, torch_model: Callable[[], Any], nnx_model: Callable[[nnx.Rngs], n
                          "state check cannot carry; write a port file with its own reference (parity_tests/user_port)")
     shapes = {k: tuple(p.shape) for k, p in probe.named_parameters()}
     graphdef, template = nnx.split(nnx.eval_shape(lambda: nnx_model(nnx.Rngs(0))))
-    missing = [k for k in jax.eval_shape(convert.torch_tree, template) if k not in shapes]
+    names = jax.eval_shape(lambda st: convert.torch_tree(st, sequential_attr=sequential_attr), template)
+    missing = [k for k in names if k not in shapes]
     if missing:
         raise UsageError(f"check: the nnx model has {missing[0]!r}, which the torch model has not (torch's: {', '.join(shapes)})")
+    extra = [k for k in shapes if k not in names]
+    if extra:
+        raise UsageError(f"check: the torch model has {extra[0]!r}, which the nnx model has not (nnx's, as torch keys: "
+                         f"{', '.join(names)})")
+    for k, sds in names.items():
+        if tuple(sds.shape) != shapes[k]:
+            raise UsageError(f"check: {k!r} is {list(shapes[k])} in torch and {list(sds.shape)} in the nnx model "
+                             "(in torch's layout: Linear (out, in), Conv OIHW)")
     twin = _twin(optimizer, probe)
     ref_name = "jaxport_check_" + re.sub(r"\W", "_", f"{id}_{name}")
 
@@ -128,7 +140,7 @@ def example(*, torch_model: Callable[[], Any], nnx_model: Callable[[nnx.Rngs], n
         return {k: a.astype(t) if a.dtype.kind == "f" else a for k, a in arrays.items()}
 
     def loss_fn(params: Mapping[str, jax.Array], batch: Mapping[str, jax.Array]) -> jax.Array:
-        model = nnx.merge(graphdef, convert.nnx_tree(template, params))
+        model = nnx.merge(graphdef, convert.nnx_tree(template, params, sequential_attr=sequential_attr))
         return jax_loss(model(batch["x"]), batch["y"])
 
     ex = TrainingExample(
