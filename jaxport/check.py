@@ -143,13 +143,34 @@ def example(*, torch_model: Callable[[], Any], nnx_model: Callable[[nnx.Rngs], n
         model = nnx.merge(graphdef, convert.nnx_tree(template, params, sequential_attr=sequential_attr))
         return jax_loss(model(batch["x"]), batch["y"])
 
+    def diagnose(params: Mapping[str, np.ndarray], batch: Mapping[str, Any], cfg: Config) -> list[str]:
+        """Where the port parts at these parameters: the first layer output, in forward order, then the first
+        parameter gradient, in backward order, beyond its rounding bound (:func:`jaxport.divergence.locate`)."""
+        import torch
+
+        from jaxport import divergence
+
+        dt = torch.float32 if cfg.dtype == "float32" else torch.float64
+        tm = torch_model().to(dt)
+        tm.load_state_dict({k: torch.tensor(np.asarray(v), dtype=dt) for k, v in params.items()}, strict=True)
+        nm = nnx.merge(graphdef, convert.nnx_tree(template, {k: jnp.asarray(v) for k, v in params.items()},
+                                                  sequential_attr=sequential_attr))
+        rep = divergence.locate(tm, nm, np.asarray(batch["x"]), loss=(torch_loss, jax_loss), targets=np.asarray(batch["y"]),
+                                dtype=cfg.dtype, sequential_attr=sequential_attr)
+        if rep.first is None:
+            return ["no layer output, loss or gradient departs at these parameters: the difference is in the update"]
+        out = [rep.first.line()] + ([f"  {rep.first.note}"] if rep.first.note else [])
+        if rep.gradient is not None and rep.gradient is not rep.first:
+            out.append(rep.gradient.line("then, first gradient divergence"))
+        return out
+
     ex = TrainingExample(
         id=id, name=name, reference=ref_name, config=Config(steps=steps, print_every=print_every),
         param_shapes=shapes, make_data=make_data, loss_and_grad=jax.value_and_grad(loss_fn),
         optimizer=lambda cfg: twin, report_line=lambda t, aux: f"{t} {float(aux['loss'])}",
         result_lines=lambda state, last: [f"final loss {last}"],
         default_init=_torch_init(torch_model, 0), draw=lambda seed: _torch_init(torch_model, seed),
-        per_step=("x", "y") if batches else (),
+        per_step=("x", "y") if batches else (), diagnose=diagnose,
     )
     _register_reference(ref_name, f"{id} {name}", torch_model, torch_loss, optimizer, batches)
     return ex

@@ -75,6 +75,7 @@ class Comparison:
     jax_losses: np.ndarray = field(repr=False)
     ref_losses: np.ndarray = field(repr=False)
     precision: str = "cpu: exact float32/float64 (no TF32 on CPU)"
+    diagnosis: tuple[str, ...] = ()  # where it parts, from the example's diagnose (a failed run only)
 
     @property
     def passed(self) -> bool:
@@ -92,6 +93,7 @@ class Comparison:
             "regimes": [r.as_dict() for r in self.regimes],
             "jax_seconds": self.jax_seconds,
             "torch_seconds": self.torch_seconds,
+            "diagnosis": list(self.diagnosis),
         }
 
 
@@ -413,7 +415,26 @@ def compare(
         example, cfg.dtype, device, ref_mod.FRAMEWORK, regimes,
         jax_seconds=jax_run.seconds, torch_seconds=ref.seconds,
         jax_losses=jax_run.losses, ref_losses=ref.losses,
+        diagnosis=_diagnosis(example, cfg, ref, data, regimes),
     )
+
+
+def _diagnosis(example: TrainingExample, cfg: Any, ref: RefRun, data: Mapping[str, Any],
+               regimes: Sequence[RegimeResult]) -> tuple[str, ...]:
+    """The example's ``diagnose`` at the first failing regime's step (torch's state there): where JAX's
+    step parts from the reference's. Never fails the comparison itself: an error is a line."""
+    failed = [r for r in regimes if not r.passed]
+    if example.diagnose is None or not failed:
+        return ()
+    step = int(min(r.worst_step for r in failed))
+    try:
+        recorded = ref.state_steps
+        t = int(recorded[np.searchsorted(recorded, step, side="right") - 1]) if recorded[0] <= step else int(recorded[0])
+        state = {k: v[0] for k, v in ref.states_at(np.array([t])).items()}
+        lines = example.diagnose(example.params_in(state), example.at_step(data, t), cfg)
+        return (f"where it parts, at step {t} (torch's state there):", *lines)
+    except Exception as e:  # a diagnosis is help, not a verdict
+        return (f"where it parts: the diagnosis raised {type(e).__name__}: {(str(e).splitlines() or [''])[0][:200]}",)
 
 
 def check_structure(label: str, example: TrainingExample, p0: Mapping[str, np.ndarray], ref: RefRun, data: Mapping[str, Any],

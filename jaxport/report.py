@@ -34,6 +34,7 @@ def table(c: Comparison) -> str:
     for r in c.regimes:
         if not r.passed:
             lines.append(f"  FAIL {r.message}")
+    lines += [f"  {line}" for line in c.diagnosis]
     return "\n".join(lines)
 
 

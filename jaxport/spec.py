@@ -102,6 +102,9 @@ class TrainingExample(Example):
     header_lines: Callable[[Any], list[str]] | None = None  # cfg -> lines printed before the run
     printed: Callable[[int, Any], bool] | None = None  # (t, cfg) -> print step t? (default t % every == every - 1)
     per_step: tuple[str, ...] = ()  # data keys whose leading axis is the step (E08's orders)
+    # (params, step t's data, cfg) -> lines saying where JAX's step first parts from the reference's
+    # (jaxport.check's: the first layer and gradient, jaxport.divergence); run when a regime fails
+    diagnose: Callable[[Mapping[str, np.ndarray], Mapping[str, Any], Any], list[str]] | None = None
     prepare: Callable[[Mapping[str, Any]], dict[str, Any]] | None = None  # loop-invariant data, once per chunk
     batch_axes: Mapping[str, int] = dataclasses.field(default_factory=dict)  # what --data-parallel shards
     kind: ClassVar[str] = "training"

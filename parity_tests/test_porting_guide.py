@@ -28,12 +28,14 @@ def test_the_transformer_port_passes():
     assert "P01 transformer_encoder  [float64, cpu]  JAX vs torch: PASS" in r.stdout
 
 
-@pytest.mark.parametrize("bug", ["layernorm_eps", "transposed_in_proj"])
-def test_each_planted_trap_fails(bug):
+@pytest.mark.parametrize("bug, layer", [("layernorm_eps", "encoder.layers.0.norm1 (LayerNorm) output"),
+                                        ("transposed_in_proj", "encoder.layers.0.self_attn (MultiheadAttention) output")])
+def test_each_planted_trap_fails_naming_its_layer(bug, layer):
     r = _compare("--dtype", "float64", "--steps", "10", bug=bug)
     assert r.returncode == 1, r.stdout + r.stderr
     assert f"P01 transformer_encoder[{bug}]  [float64, cpu]  JAX vs torch: FAIL" in r.stdout
     assert re.search(r"same_point .* FAIL", r.stdout)
+    assert f"first divergence: {layer}" in r.stdout, r.stdout
 
 
 @pytest.mark.slow
