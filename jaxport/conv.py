@@ -101,7 +101,7 @@ def _patch_conv(x: jax.Array, kernel: jax.Array, strides: tuple[int, int], pads:
 
 
 def _patch_conv_fwd(x, kernel, strides, pads):
-    y, cols, by_channel = _conv(jnp.pad(x, ((0, 0), *pads, (0, 0))), kernel, strides)
+    y, cols, _ = _conv(jnp.pad(x, ((0, 0), *pads, (0, 0))), kernel, strides)
     return y, (cols, kernel, x.shape)
 
 
@@ -115,7 +115,7 @@ def _patch_conv_bwd(strides, pads, res, g):
         dkernel = jnp.transpose(lax.dot_general(g2, cols2, (((0,), (0,)), ((), ()))).reshape(o, c, kh, kw), (2, 3, 1, 0))
     else:
         # gᵀ (O, M) × patches (M, kh·kw·C), then transposed: as written, XLA would fold both transposes
-        # into one dot contracting the patches' leading axis, which its CPU runtime does ~4× slower
+        # into one dot contracting the patches' leading axis, which its CPU runtime does ~2× slower
         dkernel = lax.optimization_barrier(lax.optimization_barrier(g2.T) @ cols2).T.reshape(kernel.shape)
     (plo_h, phi_h), (plo_w, phi_w) = pads
     hp, wp = x_shape[1] + plo_h + phi_h, x_shape[2] + plo_w + phi_w  # the padded input's size
@@ -161,7 +161,9 @@ def conv_general_dilated(lhs: jax.Array, rhs: jax.Array, window_strides: Sequenc
                          feature_group_count: int = 1, batch_group_count: int = 1, precision: Any = None,
                          preferred_element_type: Any = None, **kwargs: Any) -> jax.Array:
     """``lax.conv_general_dilated``, as patches × matrix for a 2-D NHWC/HWIO convolution (flax's);
-    anything else (other layouts, dilation, groups, negative padding) is ``lax``'s own."""
+    anything else (other layouts, dilation, groups, negative padding, a preferred element type) is
+    ``lax``'s own. The patches path computes at the inputs' dtype (``precision`` and an
+    ``out_sharding`` are not applied to its dot)."""
     def lax_conv() -> jax.Array:
         return lax.conv_general_dilated(lhs, rhs, window_strides, padding, lhs_dilation, rhs_dilation,
                                         dimension_numbers, feature_group_count, batch_group_count, precision,
