@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib.machinery
+import itertools
 import re
 import sys
 import types
@@ -53,6 +54,7 @@ from jaxport.errors import UsageError
 from jaxport.spec import Positive, TrainingExample
 
 LOSSES = ("mse", "cross_entropy")
+_BUILT = itertools.count()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -133,7 +135,8 @@ def example(*, torch_model: Callable[[], Any], nnx_model: Callable[[nnx.Rngs], n
             raise UsageError(f"check: {k!r} is {list(shapes[k])} in torch and {list(sds.shape)} in the nnx model "
                              "(in torch's layout: Linear (out, in), Conv OIHW)")
     twin = _twin(optimizer, probe)
-    ref_name = "jaxport_check_" + re.sub(r"\W", "_", f"{id}_{name}")
+    # one reference module per example built (two examples of one name keep their own torch sides)
+    ref_name = "jaxport_check_" + re.sub(r"\W", "_", f"{id}_{name}") + f"_{next(_BUILT)}"
 
     def make_data(cfg: Config) -> dict[str, np.ndarray]:
         t = np.float32 if cfg.dtype == "float32" else np.float64
