@@ -19,6 +19,7 @@ import tempfile
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -124,6 +125,11 @@ def size_bound(shapes: Mapping[str, tuple[int, ...]]) -> int:
 
 
 def _load_pth(path: Path, what: str) -> dict[str, np.ndarray]:
+    return _state_dict(_torch_load(path, what), path, what)
+
+
+def _torch_load(path: Path, what: str) -> Any:
+    """``torch.load(path, weights_only=True)``: a pickle that would run code is one line, refused."""
     import pickle
 
     import torch
@@ -139,6 +145,13 @@ def _load_pth(path: Path, what: str) -> dict[str, np.ndarray]:
             f"{f' ({found.group(0)})' if found else ''}: it is not a plain state_dict of tensors (a pickled "
             "module, code, or not a torch file at all)"
         ) from None
+    return obj
+
+
+def _state_dict(obj: Any, path: Path, what: str) -> dict[str, np.ndarray]:
+    """A loaded state_dict as NumPy arrays, each entry checked (a tensor NumPy can hold exactly)."""
+    import torch
+
     if not isinstance(obj, Mapping):
         raise UsageError(f"{what} {path}: expected a state_dict (parameter name → tensor), got {type(obj).__name__}")
     out = {}
@@ -244,3 +257,60 @@ def _check_name(path: Path) -> None:
 
 
 __all__ = ["FORMATS", "check_writable", "file_mode", "load", "save", "writable"]
+
+
+TRAINING_KEYS = ("model", "optimizer")  # torch's usual checkpoint: {"model": state_dict, "optimizer": its state_dict}
+
+
+def load_training(path: str | Path, *, what: str = "--init", shapes: Mapping[str, tuple[int, ...]] | None = None
+                  ) -> tuple[dict[str, np.ndarray | object], dict | None]:
+    """The parameters and, where the file has one, the optimizer's ``state_dict()``.
+
+    A ``.pth`` holding ``{"model": ..., "optimizer": ...}`` (torch's usual training checkpoint, read
+    with ``weights_only=True`` like any ``.pth``) gives both; any other file :func:`load`'s values and
+    ``None``. The optimizer's state is returned as torch keeps it (tensors), for
+    :func:`jaxport.optim_state.from_torch` or ``optimizer.load_state_dict``.
+    """
+    path = Path(path)
+    if _suffix(path, what) != ".pth" or not path.exists():
+        return load(path, what=what, shapes=shapes), None
+    if shapes is not None and path.stat().st_size > 4 * size_bound(shapes):  # model + up to 3 buffers a parameter
+        raise UsageError(f"{what} {path}: {path.stat().st_size} bytes, more than a checkpoint of this example's "
+                         f"parameters and optimizer state could take")
+    obj = _torch_load(path, what)
+    if isinstance(obj, Mapping) and set(obj) == set(TRAINING_KEYS):
+        opt = obj["optimizer"]
+        if not isinstance(opt, Mapping) or not {"state", "param_groups"} <= set(opt):
+            raise UsageError(f"{what} {path}: its 'optimizer' is not an optimizer's state_dict (expected 'state' "
+                             "and 'param_groups')")
+        return _state_dict(obj["model"], path, f"{what} (model)"), dict(opt)
+    if isinstance(obj, Mapping) and "model" in obj and "optimizer" in obj:
+        extra = sorted(set(obj) - set(TRAINING_KEYS))
+        raise UsageError(f"{what} {path}: a checkpoint with 'model' and 'optimizer' and also {extra}; expected exactly "
+                         "those two (or a plain state_dict)")
+    return _state_dict(obj, path, what), None
+
+
+def save_training(model: Mapping[str, object], optimizer: Mapping[str, Any], path: str | Path, *,
+                  what: str = "--save") -> Path:
+    """Write torch's usual training checkpoint ``{"model": state_dict, "optimizer": state_dict}`` to a
+    ``.pth``, atomically: ``torch.load(path, weights_only=True)`` reads it, ``model.load_state_dict`` and
+    ``optimizer.load_state_dict`` take its two parts."""
+    import torch
+
+    path = Path(path)
+    if check_writable(path, what=what) != ".pth":
+        raise UsageError(f"{what} {path}: a model-and-optimizer checkpoint is a .pth file")
+    arrays = {k: torch.from_numpy(np.asarray(v).copy(order="C")) for k, v in model.items()}
+    fd, tmp = tempfile.mkstemp(prefix=".jaxport-", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        os.chmod(tmp, file_mode(path))
+        torch.save({"model": arrays, "optimizer": dict(optimizer)}, tmp)
+        with open(tmp, "rb") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path

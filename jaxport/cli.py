@@ -171,6 +171,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the JAX port (default), or the reference: torch (NumPy for E01); 'reference' names either")
     p.add_argument("--save", type=_path, metavar="PATH", help="write the trained parameters: .pth (a torch state_dict), "
                    ".safetensors, .npz or .json, by extension (atomically)")
+    p.add_argument("--save-optimizer", action="store_true", help="with --save PATH.pth: write torch's usual training "
+                   "checkpoint {'model': state_dict, 'optimizer': its state_dict} (--init reads it back to resume)")
     p.add_argument("--processes", type=_processes, metavar="N", help="with --data-parallel: N local processes joined "
                    "through a coordinator on 127.0.0.1, the mesh spanning all their devices (jaxport.distributed)")
     p.add_argument("--port", type=_port, help="with --processes: the coordinator's port (default: a free one)")
@@ -227,12 +229,48 @@ def _examples(args):
 
 
 def _init(example, args):
-    from jaxport import params
+    """Initial values; a ``.pth`` training checkpoint's optimizer state goes to ``args.resume`` (``run`` only)."""
+    from jaxport import checkpoint, params
 
+    args.resume = None
     if args.init:
         _check_path("--init", args.init)
-        return params.load(args.init, example.param_shapes)
+        raw, args.resume = checkpoint.load_training(args.init, what="--init", shapes=example.param_shapes)
+        if args.resume is not None and args.command != "run":
+            raise UsageError(f"--init {args.init}: holds an optimizer state too; {args.command} starts both frameworks "
+                             "from fresh optimizer state (resume with jaxport run, or give the model's state_dict alone)")
+        return params.validate(raw, example.param_shapes, source=f"--init {args.init}")
     return example.init(args.seed)
+
+
+def _resumable(example, args, flag: str) -> None:
+    """A resumed or checkpointed optimizer needs a torch.optim one on both sides, and one device."""
+    if example.kind != "training" or example.optimizer is None:
+        raise UsageError(f"{flag}: {example.label} has no torch.optim optimizer to carry (its update is written out "
+                         "or it trains nothing)")
+    if args.data_parallel:
+        raise UsageError(f"{flag}: a resumed or checkpointed optimizer runs on one device; give it without --data-parallel")
+
+
+def _torch_optimizer_state(example, cfg, final, p0, data, args) -> dict:
+    """The JAX run's final optimizer state as torch's ``state_dict()``: the reference's own optimizer,
+    built by one reference step (its settings: param_groups), takes the JAX buffers and counts."""
+    import dataclasses as dc
+
+    import jax.numpy as jnp
+
+    from jaxport import optim, optim_state, reference
+
+    names = list(example.param_shapes)
+    tx = example.optimizer(cfg)
+    template = tx.init({k: jnp.asarray(v) for k, v in example.params_in(final).items()})
+    flat = optim.state_to_flat(template)
+    state = optim.state_from_flat(template, {k: jnp.asarray(final[k]) for k in flat})
+    with reference.resuming() as kept:
+        _reference(example, "reference").train(p0, data, dc.replace(cfg, steps=1), device=args.device)
+    if kept.optimizer is None:
+        raise UsageError(f"--save-optimizer: {example.label}'s reference builds no torch optimizer")
+    return optim_state.to_torch(state, names, kept.optimizer)
 
 
 # (flag, argparse attribute, config field, why an example without the field has no use for the flag)
@@ -484,6 +522,21 @@ def cmd_run(args) -> int:
         return _run_values(example, args, cfg, p0, report)
     if args.save:
         checkpoint.check_writable(args.save)  # before training, not after
+    if args.save_optimizer:
+        if not args.save or Path(args.save).suffix.lower() != ".pth":
+            raise UsageError("--save-optimizer writes torch's training checkpoint {'model', 'optimizer'}: give --save PATH.pth")
+        _resumable(example, args, "--save-optimizer")
+    state0 = None
+    if args.resume is not None:
+        _resumable(example, args, f"--init {args.init} (an optimizer state)")
+        if args.framework == "jax":
+            import jax.numpy as jnp
+
+            from jaxport import optim, optim_state
+
+            template = example.optimizer(cfg).init({k: jnp.asarray(v) for k, v in p0.items()})
+            state0 = {k: np.asarray(v) for k, v in optim.state_to_flat(
+                optim_state.from_torch(args.resume, list(example.param_shapes), template)).items()}
     if args.data_parallel and args.framework != "jax":
         raise UsageError("--data-parallel shards the JAX port; the reference runs on one device")
     if args.data_parallel:
@@ -509,11 +562,14 @@ def cmd_run(args) -> int:
         if args.data_parallel:
             result = parallel.train(example, p0, cfg, device=args.device, report=report, chunk=chunk)
         else:
-            result = training.train(example, p0, cfg, device=args.device, report=report, chunk=chunk)
+            result = training.train(example, p0, cfg, device=args.device, report=report, chunk=chunk, state=state0)
         framework, final, losses, seconds = "jax", result.params, result.losses, result.seconds
     else:
+        from jaxport import reference
+
         ref_mod = _reference(example, args.framework)
-        run = ref_mod.train(p0, example.make_data(cfg), cfg, device=args.device, report=report)
+        with reference.resuming(args.resume) as kept:  # the reference's optimizer, loaded from --init's checkpoint
+            run = ref_mod.train(p0, example.make_data(cfg), cfg, device=args.device, report=report)
         framework, final, losses, seconds = ref_mod.FRAMEWORK, run.params, run.losses, run.seconds
     if not leader:
         return 0
@@ -526,7 +582,15 @@ def cmd_run(args) -> int:
     print(f"{example.label}: {cfg.steps} steps in {seconds:.2f} s ({framework}, {cfg.dtype}, {args.device})", file=sys.stderr)
     if args.save:
         existed = Path(args.save).exists()
-        checkpoint.save({k: np.asarray(v) for k, v in example.params_in(final).items()}, args.save)
+        model = {k: np.asarray(v) for k, v in example.params_in(final).items()}
+        if args.save_optimizer:
+            if framework != "jax" and kept.optimizer is None:
+                raise UsageError(f"--save-optimizer: {example.label}'s reference built no torch optimizer")
+            osd = (kept.optimizer.state_dict() if framework != "jax"
+                   else _torch_optimizer_state(example, cfg, final, p0, example.make_data(cfg), args))
+            checkpoint.save_training(model, osd, args.save)
+        else:
+            checkpoint.save(model, args.save)
         print(f"wrote {args.save}" + (" (replaced the file that was there)" if existed else ""), file=sys.stderr)
     return 0
 

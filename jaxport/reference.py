@@ -34,6 +34,7 @@ import contextvars
 import inspect
 import re
 import time
+import types
 from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
@@ -430,3 +431,31 @@ def replay_epochs(idx: np.ndarray, mask: np.ndarray, per_epoch: int) -> list[lis
     """Each epoch's sample order from drawn batches: the steps' real rows, ``per_epoch`` steps at a time."""
     rows = [r[m].tolist() for r, m in zip(idx, mask)]
     return [sum(rows[e: e + per_epoch], []) for e in range(0, len(rows), per_epoch)]
+
+
+@contextlib.contextmanager
+def resuming(optimizer_state: Mapping[str, Any] | None = None) -> Iterator[Any]:
+    """While active, the first torch optimizer a reference builds is kept (``.optimizer``: its
+    ``state_dict()`` after the run is a checkpoint's) and, given ``optimizer_state``, loads it as soon
+    as it is built (``optimizer.load_state_dict``): a run resumed from a training checkpoint, with the
+    seed's own code unchanged. The state is copied first (torch's ``load_state_dict`` keeps and then
+    increments the ``step`` tensors it is given)."""
+    import copy
+
+    import torch
+
+    kept = types.SimpleNamespace(optimizer=None)
+    original = torch.optim.Optimizer.__init__
+
+    def init(self: Any, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **kwargs)
+        if kept.optimizer is None:
+            kept.optimizer = self
+            if optimizer_state is not None:
+                self.load_state_dict(copy.deepcopy(dict(optimizer_state)))
+
+    torch.optim.Optimizer.__init__ = init
+    try:
+        yield kept
+    finally:
+        torch.optim.Optimizer.__init__ = original

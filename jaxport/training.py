@@ -199,8 +199,13 @@ def train(
     device: str = "cpu",
     report: Callable[[str], None] | None = None,
     chunk: int | None = None,
+    state: Mapping[str, Any] | None = None,
 ) -> TrainResult:
     """Train ``example`` from ``params`` (cast to ``cfg.dtype``; ``cfg`` default the seed's) with the JAX port.
+
+    ``state``: leaves of the training state to start from instead of the example's initial ones (a
+    resumed optimizer's buffers and counts, :func:`jaxport.optim_state.from_torch`), each named and
+    shaped as the state's own.
 
     With ``report`` (e.g. ``print``), prints the seed's periodic lines while it runs and its final lines
     at the end. ``chunk``: steps per compiled call (Ctrl-C is honoured between them); default the print
@@ -212,7 +217,12 @@ def train(
     cfg = example.config if cfg is None else cfg
     dev = jax_device(device)
     data = jax.device_put(example.make_data(cfg), dev)
-    p = jax.device_put(example.state(params_mod.cast(params, cfg.dtype), cfg), dev)
+    start = example.state(params_mod.cast(params, cfg.dtype), cfg)
+    for k, v in (state or {}).items():
+        if k not in start or np.shape(v) != np.shape(start[k]) or np.asarray(v).dtype != np.asarray(start[k]).dtype:
+            raise ValueError(f"{example.label}: state leaf {k!r} {np.shape(v)} {np.asarray(v).dtype} does not fit the "
+                             f"training state's {np.shape(start.get(k, ()))} {np.asarray(start.get(k, 0)).dtype if k in start else '(absent)'}")
+    p = jax.device_put({**start, **(state or {})}, dev)
     return train_placed(example, p, data, cfg, report=report, chunk=chunk)
 
 
