@@ -181,10 +181,8 @@ def save(values: Mapping[str, object], path: str | Path, *, what: str = "--save"
     path = Path(path)
     suffix = check_writable(path, what=what)
     arrays = {k: np.asarray(v).copy(order="C") for k, v in values.items()}  # (ascontiguousarray makes 0-d 1-d)
-    fd, tmp = tempfile.mkstemp(prefix=".jaxport-", suffix=".tmp", dir=path.parent)  # a short name: any name fits
-    os.close(fd)
-    try:
-        os.chmod(tmp, file_mode(path))
+
+    def write(tmp: str) -> None:
         if suffix == ".json":
             Path(tmp).write_text(json.dumps({k: (a.item() if a.ndim == 0 else a.tolist()) for k, a in arrays.items()}, indent=1))
         elif suffix == ".npz":
@@ -198,6 +196,18 @@ def save(values: Mapping[str, object], path: str | Path, *, what: str = "--save"
             import torch
 
             torch.save({k: torch.from_numpy(a.copy()) for k, a in arrays.items()}, tmp)
+
+    return _atomically(path, write)
+
+
+def _atomically(path: Path, write: Any) -> Path:
+    """``write(tmp)`` into a temporary file beside ``path`` (the mode ``path`` has or would get), synced,
+    then renamed over ``path``: a reader sees the old file or the new one, never half of one."""
+    fd, tmp = tempfile.mkstemp(prefix=".jaxport-", suffix=".tmp", dir=path.parent)  # a short name: any name fits
+    os.close(fd)
+    try:
+        os.chmod(tmp, file_mode(path))
+        write(tmp)
         with open(tmp, "rb") as f:
             os.fsync(f.fileno())
         os.replace(tmp, path)
@@ -302,15 +312,4 @@ def save_training(model: Mapping[str, object], optimizer: Mapping[str, Any], pat
     if check_writable(path, what=what) != ".pth":
         raise UsageError(f"{what} {path}: a model-and-optimizer checkpoint is a .pth file")
     arrays = {k: torch.from_numpy(np.asarray(v).copy(order="C")) for k, v in model.items()}
-    fd, tmp = tempfile.mkstemp(prefix=".jaxport-", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        os.chmod(tmp, file_mode(path))
-        torch.save({"model": arrays, "optimizer": dict(optimizer)}, tmp)
-        with open(tmp, "rb") as f:
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return path
+    return _atomically(path, lambda tmp: torch.save({"model": arrays, "optimizer": dict(optimizer)}, tmp))
