@@ -800,6 +800,10 @@ def cmd_docs(args) -> int:
         print(f"{len(docs.generate(root)) - len(bad)} pages current, {len(bad)} stale")
         return 1 if bad else 0
     if args.refresh:
+        user = [n for n in args.example if catalog.is_user_port(n)]
+        if user:
+            raise UsageError(f"docs --refresh {user[0]}: the study pages are the catalog's; compare your own port with "
+                             "jaxport compare")
         examples = [catalog.load(n) for n in args.example] if args.example else catalog.implemented()
         for path in docs.refresh(examples, device=args.device, docs=root):
             print(f"wrote {path}", file=sys.stderr)

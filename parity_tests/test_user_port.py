@@ -80,3 +80,8 @@ def test_a_missing_port_or_reference_is_one_line(capsys, tmp_path):
     assert code == 2 and "its reference my_reference.py is not a file" in err, err
     code, _, err = _cli(capsys, "compare", "--module", "no_such_module_xyz")
     assert code == 2 and "--module no_such_module_xyz: importing it raised ModuleNotFoundError" in err, err
+
+
+def test_the_study_pages_are_the_catalogs(capsys):
+    code, _, err = _cli(capsys, "docs", "--refresh", PORT)
+    assert code == 2 and "the study pages are the catalog's" in err, err
