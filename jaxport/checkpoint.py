@@ -287,7 +287,12 @@ def load_training(path: str | Path, *, what: str = "--init", shapes: Mapping[str
     if shapes is not None and path.stat().st_size > 4 * size_bound(shapes):  # model + up to 3 buffers a parameter
         raise UsageError(f"{what} {path}: {path.stat().st_size} bytes, more than a checkpoint of this example's "
                          f"parameters and optimizer state could take")
-    obj = _torch_load(path, what)
+    try:
+        obj = _torch_load(path, what)
+    except UsageError:
+        raise
+    except Exception as e:  # a truncated or mistyped file: torch's own errors, as load() reports them
+        raise UsageError(f"{what} {path}: cannot read it as .pth ({type(e).__name__}: {_first_line(e)})") from None
     if isinstance(obj, Mapping) and set(obj) == set(TRAINING_KEYS):
         opt = obj["optimizer"]
         if not isinstance(opt, Mapping) or not {"state", "param_groups"} <= set(opt):
