@@ -176,4 +176,7 @@ EXAMPLE = ValuesExample(
     values=values,
     value_lines=value_lines,
     default_init=DEFAULT_INIT,
+    # --seed S: torch's init distribution from default_rng(S), as the default (standard normals would
+    # saturate the net: its float32 loss after the step overflows to inf in both frameworks)
+    draw=functools.partial(params.torch_init, SHAPES),
 )
