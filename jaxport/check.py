@@ -50,6 +50,7 @@ import optax
 from flax import nnx
 
 from jaxport import convert
+from jaxport.data import np_dtype
 from jaxport.errors import UsageError
 from jaxport.spec import Positive, TrainingExample
 
@@ -65,17 +66,17 @@ class Config:
 
 
 def _losses(loss: str | tuple[Callable, Callable]) -> tuple[Callable, Callable]:
-    """(torch_fn(output, target), jax_fn(output, target)), both the batch mean."""
-    import torch
+    """(torch_fn(output, target), jax_fn(output, target)), both the batch mean: the names are
+    :mod:`jaxport.divergence`'s (one table for both), its ``None`` (outputs only) not a training loss."""
+    from jaxport import divergence
 
-    if loss == "mse":
-        return torch.nn.functional.mse_loss, lambda out, y: jnp.mean((out - y) ** 2)
-    if loss == "cross_entropy":
-        return (lambda out, y: torch.nn.functional.cross_entropy(out, y.long()),
-                lambda out, y: optax.losses.softmax_cross_entropy_with_integer_labels(out, y.astype(jnp.int32)).mean())
-    if isinstance(loss, tuple) and len(loss) == 2 and all(callable(f) for f in loss):
-        return loss
-    raise UsageError(f"check: loss {loss!r}: expected one of {', '.join(LOSSES)} or a pair (torch_fn, jax_fn)")
+    try:
+        pair = divergence.loss_pair(loss) if loss is not None else None
+    except UsageError:
+        pair = None
+    if pair is None:
+        raise UsageError(f"check: loss {loss!r}: expected one of {', '.join(LOSSES)} or a pair (torch_fn, jax_fn)")
+    return pair.torch_fn, pair.jax_fn
 
 
 def _torch_init(torch_model: Callable[[], Any], seed: int) -> dict[str, np.ndarray]:
@@ -139,7 +140,7 @@ def example(*, torch_model: Callable[[], Any], nnx_model: Callable[[nnx.Rngs], n
     ref_name = "jaxport_check_" + re.sub(r"\W", "_", f"{id}_{name}") + f"_{next(_BUILT)}"
 
     def make_data(cfg: Config) -> dict[str, np.ndarray]:
-        t = np.float32 if cfg.dtype == "float32" else np.float64
+        t = np_dtype(cfg.dtype)
         return {k: a.astype(t) if a.dtype.kind == "f" else a for k, a in arrays.items()}
 
     def loss_fn(params: Mapping[str, jax.Array], batch: Mapping[str, jax.Array]) -> jax.Array:

@@ -230,16 +230,16 @@ def _examples(args):
 
 def _init(example, args):
     """Initial values; a ``.pth`` training checkpoint's optimizer state goes to ``args.resume`` (``run`` only)."""
-    from jaxport import checkpoint, params
+    from jaxport import params
 
     args.resume = None
     if args.init:
         _check_path("--init", args.init)
-        raw, args.resume = checkpoint.load_training(args.init, what="--init", shapes=example.param_shapes)
+        init, args.resume = params.load_training(args.init, example.param_shapes)
         if args.resume is not None and args.command != "run":
             raise UsageError(f"--init {args.init}: holds an optimizer state too; {args.command} starts both frameworks "
                              "from fresh optimizer state (resume with jaxport run, or give the model's state_dict alone)")
-        return params.validate(raw, example.param_shapes, source=f"--init {args.init}")
+        return init
     return example.init(args.seed)
 
 

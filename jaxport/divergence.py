@@ -273,7 +273,7 @@ def locate(torch_model: Any, nnx_model: nnx.Module, inputs: Any, *, loss: LossSp
         raise UsageError(f"torch_model: expected a torch.nn.Module, got {type(torch_model).__name__}")
     if not isinstance(nnx_model, nnx.Module):
         raise UsageError(f"nnx_model: expected an nnx.Module, got {type(nnx_model).__name__}")
-    losses = _losses(loss)
+    losses = loss_pair(loss)
     if losses is not None and losses.named and targets is None:
         raise UsageError(f"loss {loss!r} needs targets")
     device = "gpu" if jax.default_backend() == "gpu" else "cpu"
@@ -344,7 +344,9 @@ class _Losses:
     named: bool  # a named loss: applied to the first element of a tuple output
 
 
-def _losses(loss: LossSpec) -> _Losses | None:
+def loss_pair(loss: LossSpec) -> _Losses | None:
+    """A loss spec (``"mse"``, ``"cross_entropy"``, ``(torch_fn, jax_fn)`` or ``None``) as its two
+    functions, each ``(output, target) -> the batch mean`` (:mod:`jaxport.check` takes the same names)."""
     import torch.nn.functional as F
 
     if loss is None:

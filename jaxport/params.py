@@ -49,7 +49,8 @@ def torch_init(shapes: Shapes, seed: int) -> Params:
 
 
 def load(path: str | Path, shapes: Shapes) -> Params:
-    """Read initial values from ``.json``, ``.npz``, ``.safetensors`` or a torch ``.pth`` state_dict.
+    """Read initial values from ``.json``, ``.npz``, ``.safetensors`` or a torch ``.pth`` state_dict
+    (or the ``model`` of a training checkpoint: :func:`load_training`).
 
     Names as the reference's parameters (``a b c d``; ``0.weight``...). A ``.pth`` is read with
     ``torch.load(weights_only=True)`` only (see :mod:`jaxport.checkpoint`).
@@ -59,9 +60,16 @@ def load(path: str | Path, shapes: Shapes) -> Params:
             or unknown; a shape is wrong; a value is not finite. The message names the file and the
             parameter.
     """
+    return load_training(path, shapes)[0]
+
+
+def load_training(path: str | Path, shapes: Shapes) -> tuple[Params, dict | None]:
+    """:func:`load`, and the optimizer's ``state_dict()`` where the file is torch's training checkpoint
+    ``{"model": ..., "optimizer": ...}`` (:func:`jaxport.checkpoint.load_training`), else ``None``."""
     from jaxport import checkpoint
 
-    return validate(checkpoint.load(path, what="--init", shapes=shapes), shapes, source=f"--init {path}")
+    raw, optimizer = checkpoint.load_training(path, what="--init", shapes=shapes)
+    return validate(raw, shapes, source=f"--init {path}"), optimizer
 
 
 def validate(raw: Mapping[str, object], shapes: Shapes, *, source: str) -> Params:
